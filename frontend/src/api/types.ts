@@ -1,0 +1,50 @@
+/**
+ * Names for the API's shapes, derived from the generated OpenAPI paths (not from schema names,
+ * so they follow the contract even if the backend renames its models).
+ */
+import type { paths } from "./schema";
+
+type JsonOf<R> = R extends { content: { "application/json": infer B } } ? B : never;
+
+export type Session = JsonOf<paths["/api/v1/auth/me"]["get"]["responses"][200]>;
+export type User = Session["user"];
+export type Membership = Session["memberships"][number];
+export type Organization = Membership["organization"];
+export type Role = Membership["role"];
+export type PortalConfig = JsonOf<paths["/api/v1/config"]["get"]["responses"][200]>;
+
+type KeysPath = paths["/api/v1/organizations/{orgId}/api-keys"];
+type KeyPath = paths["/api/v1/organizations/{orgId}/api-keys/{keyId}"];
+export type ApiKeyPage = JsonOf<KeysPath["get"]["responses"][200]>;
+export type ApiKey = JsonOf<KeyPath["get"]["responses"][200]>;
+export type ApiKeyCreated = JsonOf<KeysPath["post"]["responses"][201]>;
+export type ApiKeyCreate = NonNullable<KeysPath["post"]["requestBody"]>["content"]["application/json"];
+export type KeyRole = ApiKeyCreate["role"];
+export type DeletionPreview = JsonOf<
+  paths["/api/v1/organizations/{orgId}/api-keys/{keyId}/deletion-preview"]["get"]["responses"][200]
+>;
+export type DeletionResult = JsonOf<KeyPath["delete"]["responses"][200]>;
+export type ResourceRef = DeletionPreview["soleOwned"][number];
+export type Member = DeletionPreview["eligibleRecipients"][number];
+export type MemberPage = JsonOf<
+  paths["/api/v1/organizations/{orgId}/members"]["get"]["responses"][200]
+>;
+export type ResourcePage = JsonOf<
+  paths["/api/v1/organizations/{orgId}/projects"]["get"]["responses"][200]
+>;
+export type Resource = ResourcePage["items"][number];
+export type AuditEventPage = JsonOf<
+  paths["/api/v1/organizations/{orgId}/audit-events"]["get"]["responses"][200]
+>;
+export type AuditEvent = AuditEventPage["items"][number];
+
+export const RESOURCE_KINDS = ["datasources", "projects", "layers", "tables"] as const;
+export type ResourceKind = (typeof RESOURCE_KINDS)[number];
+
+/** Query parameters shared by every list (SPEC §3 "Lists"). */
+export interface ListQuery {
+  limit: number;
+  offset: number;
+  sort?: string;
+  filter?: string[];
+}

@@ -1,0 +1,112 @@
+import Box from "@mui/material/Box";
+import Chip from "@mui/material/Chip";
+import Typography from "@mui/material/Typography";
+import type { GridColDef } from "@mui/x-data-grid";
+import { useCallback } from "react";
+import { api, unwrap } from "../api/client";
+import type { AuditEvent, ListQuery } from "../api/types";
+import { useMembership } from "../auth/OrgContext";
+import AdminOnly from "../components/common/AdminOnly";
+import ListGrid from "../components/common/ListGrid";
+import PageHeader from "../components/common/PageHeader";
+import { formatDateTime } from "../lib/dates";
+import { describeDetails } from "../lib/auditDetails";
+
+const columns: GridColDef<AuditEvent>[] = [
+  {
+    field: "occurredAt",
+    headerName: "When",
+    width: 190,
+    filterable: false,
+    renderCell: ({ row }) => formatDateTime(row.occurredAt),
+  },
+  {
+    field: "actor",
+    headerName: "Who",
+    flex: 1,
+    minWidth: 180,
+    sortable: false,
+    filterable: false,
+    renderCell: ({ row }) => (
+      <Box sx={{ lineHeight: 1.3 }}>
+        <div>{row.actor?.name ?? "System"}</div>
+        {row.actor?.email && (
+          <Typography variant="body2" color="text.secondary">
+            {row.actor.email}
+          </Typography>
+        )}
+      </Box>
+    ),
+  },
+  {
+    field: "action",
+    headerName: "Action",
+    width: 200,
+    renderCell: ({ row }) => <Chip size="small" variant="outlined" label={row.action} />,
+  },
+  {
+    field: "targetName",
+    headerName: "Target",
+    flex: 1,
+    minWidth: 180,
+    sortable: false,
+    filterable: false,
+    renderCell: ({ row }) => (
+      <Box sx={{ lineHeight: 1.3 }}>
+        <div>{row.targetName ?? row.targetId ?? ""}</div>
+        <Typography variant="body2" color="text.secondary">
+          {row.targetType}
+        </Typography>
+      </Box>
+    ),
+  },
+  {
+    field: "details",
+    headerName: "Details",
+    flex: 1.5,
+    minWidth: 240,
+    sortable: false,
+    filterable: false,
+    renderCell: ({ row }) => (
+      <Typography variant="body2" sx={{ whiteSpace: "normal" }}>
+        {describeDetails(row.details)}
+      </Typography>
+    ),
+  },
+  {
+    field: "clientAddress",
+    headerName: "Address",
+    width: 140,
+    sortable: false,
+    filterable: false,
+  },
+];
+
+export default function ActivityPage() {
+  const { organization } = useMembership();
+  return (
+    <AdminOnly page="Activity">
+      <PageHeader title="Activity" subtitle={`What happened in ${organization.name}, most recent first.`} />
+      <ActivityGrid key={organization.id} orgId={organization.id} />
+    </AdminOnly>
+  );
+}
+
+function ActivityGrid({ orgId }: { orgId: string }) {
+  const load = useCallback(
+    (query: ListQuery, signal: AbortSignal) =>
+      unwrap(api.GET("/api/v1/organizations/{orgId}/audit-events", { params: { path: { orgId }, query }, signal })),
+    [orgId],
+  );
+  return (
+    <ListGrid<AuditEvent>
+      label="Activity"
+      columns={columns}
+      load={load}
+      noun={["event", "events"]}
+      emptyMessage="No activity yet"
+      initialSort={[{ field: "occurredAt", sort: "desc" }]}
+      getRowHeight={() => "auto"}
+    />
+  );
+}

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from keyhouse.api_keys import service
+from keyhouse.api_keys.schemas import KeyCreate, KeyCreatedOut, KeyOut
+from keyhouse.auth.dependencies import AdminOf
+from keyhouse.core.config import get_settings
+from keyhouse.core.db import SessionDep
+from keyhouse.core.http import ListParamsDep, client_address, problems
+from keyhouse.core.schemas import PageOut
+from keyhouse.resources.schemas import DeletionOutcomeOut, DeletionPreviewOut
+
+KeyId = Annotated[str, Path(alias="keyId")]
+
+router = APIRouter(
+    prefix="/api/v1/organizations/{orgId}/api-keys",
+    tags=["API keys"],
+    responses=problems(401, 403, 404),
+)
+
+
+@router.get("", response_model=PageOut[KeyOut], responses=problems(400))
+def list_api_keys(admin: AdminOf, session: SessionDep, params: ListParamsDep) -> object:
+    """List the organization's API keys (a page; sortable and filterable)."""
+    query = params.parse(service.key_fields(service.clock.today()))
+    return service.list_keys(session, admin.organization_id, query)
+
+
+@router.post(
+    "", status_code=201, response_model=KeyCreatedOut, responses=problems(400, 409, 422)
+)
+def create_api_key(
+    admin: AdminOf, session: SessionDep, body: KeyCreate, request: Request, response: Response
+) -> object:
+    """Create an API key; the answer carries its secret, shown this once."""
+    settings = get_settings()
+    view, secret = service.create(
+        session,
+        admin.organization_id,
+        title=body.title,
+        expiration_date=body.expiration_date,
+        role=body.role,
+        creator=admin,
+        max_lifetime_days=settings.max_key_lifetime_days,
+        email_domain=settings.api_key_email_domain,
+        client=client_address(request),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return {**view.__dict__, "secret": secret}
+
+
+@router.get("/{keyId}", response_model=KeyOut)
+def get_api_key(
+    admin: AdminOf, session: SessionDep, key_id: KeyId
+) -> object:
+    """One API key."""
+    return service.view(service.get(session, admin.organization_id, key_id))
+
+
+@router.get("/{keyId}/deletion-preview", response_model=DeletionPreviewOut)
+def preview_api_key_deletion(admin: AdminOf, session: SessionDep, key_id: KeyId) -> object:
+    """What deleting the key would transfer, release and delete, and who can receive it."""
+    return service.deletion_preview(session, admin.organization_id, key_id)
+
+
+@router.delete(
+    "/{keyId}", response_model=DeletionOutcomeOut, responses=problems(400, 409, 422)
+)
+def delete_api_key(
+    admin: AdminOf,
+    session: SessionDep,
+    request: Request,
+    key_id: KeyId,
+    transfer_to: Annotated[
+        str | None,
+        Query(alias="transferTo", max_length=64, description="Member id to receive ownership"),
+    ] = None,
+    delete_resources: Annotated[
+        bool,
+        Query(alias="deleteResources", description="Permanently delete solely owned resources"),
+    ] = False,
+) -> object:
+    """Delete the key; its solely owned resources go to `transferTo` or are deleted."""
+    return service.delete_key(
+        session,
+        admin.organization_id,
+        key_id,
+        transfer_to=transfer_to,
+        delete_resources=delete_resources,
+        actor=admin,
+        client=client_address(request),
+    )

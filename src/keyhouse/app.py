@@ -1,0 +1,156 @@
+"""The FastAPI application: routers, error handlers, security headers, portal assets."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from keyhouse import __version__
+from keyhouse.api_keys.router import router as api_keys_router
+from keyhouse.audit.router import router as audit_router
+from keyhouse.auth.router import public_router as auth_public_router
+from keyhouse.auth.router import router as auth_router
+from keyhouse.core.config import Settings, get_settings
+from keyhouse.core.db import Database
+from keyhouse.core.errors import DomainError
+from keyhouse.core.middleware import GuardMiddleware
+from keyhouse.members.router import router as members_router
+from keyhouse.resources.router import router as resources_router
+
+logger = logging.getLogger("keyhouse")
+PORTAL_DIR = Path(__file__).parent / "static" / "portal"
+PROBLEM = "application/problem+json"
+
+
+def problem_response(
+    status: int, code: str, title: str, detail: str, **extra: Any
+) -> JSONResponse:
+    body = {
+        "type": f"https://keyhouse.dev/problems/{code.replace('_', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc[1:]] if loc and loc[0] in ("body", "query", "path") else []
+    if not parts:
+        return str(loc[0]) if loc else "body"
+    text = parts[0]
+    for part in parts[1:]:
+        text += f"[{part}]" if part.isdigit() else f".{part}"
+    return text
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        return "is not a field of this request"
+    if kind == "missing":
+        return "is required"
+    if kind == "json_invalid":
+        return "is not valid JSON"
+    message = str(error.get("msg", "is invalid"))
+    return message.removeprefix("Value error, ")
+
+
+async def _validation_handler(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"field": _field(tuple(e["loc"])), "message": _message(e)} for e in exc.errors()]
+    if any(e["loc"] and e["loc"][0] == "query" for e in exc.errors()):
+        first = errors[0]
+        return problem_response(
+            400,
+            "invalid_query",
+            "Invalid list query",
+            f"{first['field']}: {first['message']}",
+            errors=errors,
+        )
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return problem_response(422, "validation_failed", "Validation failed", detail, errors=errors)
+
+
+async def _domain_handler(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return JSONResponse(
+        exc.problem(), status_code=exc.status, media_type=PROBLEM, headers=exc.headers or None
+    )
+
+
+async def _http_handler(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}
+    code = codes.get(exc.status_code, "http_error")
+    return problem_response(
+        exc.status_code, code, str(exc.detail), str(exc.detail), **({})
+    )
+
+
+async def _unexpected_handler(_: Request, exc: Exception) -> JSONResponse:
+    logger.error("unexpected error: %s", type(exc).__name__, exc_info=exc)
+    return problem_response(
+        500, "internal_error", "Internal error", "Something went wrong on our side."
+    )
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Keyhouse",
+        version=__version__,
+        description="Manage an organization's API keys, members and resources.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = db or Database(settings.resolved_database_url(), settings)
+    app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(DomainError, _domain_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_handler)
+    app.add_exception_handler(Exception, _unexpected_handler)
+    app.add_middleware(GuardMiddleware)
+
+    @app.get("/healthz", tags=["Meta"])
+    def healthz() -> dict[str, str]:
+        """Liveness: answers without authentication or database work."""
+        return {"status": "ok"}
+
+    app.include_router(auth_public_router)
+    app.include_router(auth_router)
+    app.include_router(api_keys_router)
+    app.include_router(members_router)
+    app.include_router(audit_router)
+    # Last: its /{kind} path would otherwise shadow the fixed ones above.
+    app.include_router(resources_router)
+    _mount_portal(app)
+    return app
+
+
+def _mount_portal(app: FastAPI) -> None:
+    index = PORTAL_DIR / "index.html"
+    if not index.exists():
+        return
+    assets = PORTAL_DIR / "assets"
+    if assets.is_dir():
+        app.mount("/assets", StaticFiles(directory=assets), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    def portal(path: str) -> FileResponse:
+        if path.startswith("api/"):
+            raise StarletteHTTPException(404, "Not Found")
+        candidate = (PORTAL_DIR / path).resolve()
+        if path and candidate.is_file() and PORTAL_DIR.resolve() in candidate.parents:
+            return FileResponse(candidate)
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})

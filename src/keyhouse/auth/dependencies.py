@@ -1,0 +1,134 @@
+"""Authentication and authorization dependencies: every rule about *who* lives here."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Depends, Path, Request
+
+from keyhouse.auth import api_key_auth
+from keyhouse.auth import service as sessions
+from keyhouse.auth.api_key_auth import VerifiedKey
+from keyhouse.auth.principal import Principal
+from keyhouse.core.db import UNSAFE_METHODS, Database, SessionDep
+from keyhouse.core.errors import BadRequest, Forbidden, NotFound, Unauthenticated
+from keyhouse.members import service as members
+
+SESSION_COOKIE = "kh_session"
+CSRF_COOKIE = "kh_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    kind: Literal["session", "apiKey"]
+    user: sessions.SessionUser | None = None
+    key: VerifiedKey | None = None
+
+
+def _presented_key(request: Request) -> str | None:
+    header = request.headers.get("api-key")
+    authorization = request.headers.get("authorization")
+    bearer: str | None = None
+    if authorization is not None:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() != "bearer":
+            raise Unauthenticated(
+                "Only 'Authorization: Bearer <key>' or the 'Api-Key' header are accepted.",
+                code="api_key_invalid",
+            )
+        bearer = value.strip()
+    if header is not None and bearer is not None and header != bearer:
+        raise BadRequest(
+            "Two different API keys were sent; send exactly one.", code="ambiguous_credentials"
+        )
+    return header if header is not None else bearer
+
+
+def authenticate(request: Request, session: SessionDep) -> Caller:
+    """The caller, by API key header or by session cookie (then CSRF-checked)."""
+    secret = _presented_key(request)
+    if secret is not None:
+        return Caller(kind="apiKey", key=api_key_auth.verify(session, secret))
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        user = sessions.resolve(session, token)
+        if user is None:
+            raise Unauthenticated("Your session has ended; sign in again.", code="unauthenticated")
+        if request.method in UNSAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not secrets.compare_digest(sent.encode(), user.csrf_token.encode()):
+                raise Forbidden(
+                    f"Missing or wrong {CSRF_HEADER} header.", code="csrf_failed"
+                )
+        return Caller(kind="session", user=user)
+    raise Unauthenticated("Sign in, or send an API key in the 'Api-Key' header.")
+
+
+CurrentCaller = Annotated[Caller, Depends(authenticate)]
+
+
+def current_principal(
+    org_id: Annotated[str, Path(alias="orgId")],
+    request: Request,
+    session: SessionDep,
+    caller: CurrentCaller,
+) -> Principal:
+    """The caller as a principal of the organization in the path; 404 when it is not one."""
+    if caller.key is not None:
+        key = caller.key
+        if key.organization_id != org_id:
+            raise NotFound("No such organization.")
+        if key.touch_due:
+            _record_use(request, session, key.id)
+        return Principal(
+            kind="apiKey",
+            id=key.id,
+            organization_id=key.organization_id,
+            role=key.role,
+            name=key.title,
+            email=key.email,
+        )
+    assert caller.user is not None
+    member = members.membership(session, org_id, caller.user.id)
+    if member is None:
+        raise NotFound("No such organization.")
+    return Principal(
+        kind="member",
+        id=member.id,
+        organization_id=org_id,
+        role=member.role,
+        name=caller.user.name,
+        email=caller.user.email,
+        user_id=caller.user.id,
+    )
+
+
+def _record_use(request: Request, session: SessionDep, key_id: str) -> None:
+    if request.method in UNSAFE_METHODS:
+        # This transaction already holds the write lock; a second one would wait on it.
+        api_key_auth.touch(session, key_id)
+        return
+    # Reads stay reads: the bookkeeping write is its own short transaction, best effort.
+    db: Database = request.app.state.db
+    try:
+        with db.transaction(write=True) as side:
+            api_key_auth.touch(side, key_id)
+    except Exception:  # noqa: BLE001, S110 - losing one last-used stamp must not fail the call
+        pass
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_admin(principal: CurrentPrincipal) -> Principal:
+    if principal.kind == "apiKey":
+        raise Forbidden("API keys cannot manage the organization; sign in as an administrator.")
+    if not principal.is_admin:
+        raise Forbidden("Only administrators of the organization can do this.")
+    return principal
+
+
+AdminOf = Annotated[Principal, Depends(require_admin)]

@@ -1,0 +1,129 @@
+"""Engine, sessions and the one-transaction-per-request dependency."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from keyhouse.core.config import Settings
+
+logger = logging.getLogger(__name__)
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Take transaction control from the driver so BEGIN is ours to choose.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA busy_timeout = 10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # A write transaction that reads first must hold the write lock from the start,
+        # or two of them can read the same state and one fails on upgrade.
+        if conn.get_execution_options().get("keyhouse_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, settings: Settings | None = None) -> Engine:
+    if url.startswith("sqlite"):
+        if not url.startswith("sqlite:///:memory:") and url != "sqlite://":
+            path = url.removeprefix("sqlite:///")
+            from pathlib import Path
+
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 10}, pool_size=8
+        )
+        _configure_sqlite(engine)
+        return engine
+    pool_size = settings.db_pool_size if settings else 5
+    max_overflow = settings.db_max_overflow if settings else 10
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+    )
+
+
+class Database:
+    """The engine plus session factories for read and write transactions."""
+
+    def __init__(self, url: str, settings: Settings | None = None) -> None:
+        self.url = url
+        self.engine = make_engine(url, settings)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        write_engine = self.engine.execution_options(keyhouse_write=True)
+        self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self._write = sessionmaker(bind=write_engine, expire_on_commit=False)
+
+    def session(self, *, write: bool) -> Session:
+        return (self._write if write else self._read)()
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+        """One unit of work outside HTTP (CLI, tests): commit on success, else roll back."""
+        session = self.session(write=write)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def after_rollback(session: Session, action: Callable[[Session], None]) -> None:
+    """Run `action` in a fresh transaction if this one rolls back (records of refusals)."""
+    session.info.setdefault("after_rollback", []).append(action)
+
+
+def _run_after_rollback(session: Session) -> None:
+    actions: list[Callable[[Session], None]] = session.info.pop("after_rollback", [])
+    if not actions:
+        return
+    try:
+        for action in actions:
+            action(session)
+        session.commit()
+    except Exception:
+        # The original error is what the client must see; this one is only logged.
+        session.rollback()
+        logger.exception("could not record an event after a rollback")
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    db: Database = request.app.state.db
+    session = db.session(write=request.method in UNSAFE_METHODS)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        _run_after_rollback(session)
+        raise
+    finally:
+        session.close()
+
+
+# scope="function": commit before the response leaves, so a client that saw 200
+# (a deleted key, say) never races the commit with its next request.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -1,0 +1,339 @@
+"""The one list grammar: limit/offset/sort/filter, validated against declared fields.
+
+Parsing is pure (no SQL) so it can be property-tested; `apply` turns a parsed query into
+SQLAlchemy clauses. Operator names are MUI X Data Grid's, so the portal maps its filter
+model one to one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, select, true
+
+from keyhouse.core.errors import InvalidQuery
+
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 100
+MAX_OFFSET = 10_000_000
+MAX_FILTERS = 10
+MAX_VALUE_LENGTH = 200
+
+
+class FieldType(Enum):
+    TEXT = "text"
+    DATE = "date"
+    DATETIME = "datetime"
+    ENUM = "enum"
+
+
+OPERATORS: dict[FieldType, frozenset[str]] = {
+    FieldType.TEXT: frozenset(
+        {"contains", "equals", "startsWith", "endsWith", "isEmpty", "isNotEmpty"}
+    ),
+    FieldType.DATE: frozenset(
+        {"is", "not", "after", "onOrAfter", "before", "onOrBefore", "isEmpty", "isNotEmpty"}
+    ),
+    FieldType.DATETIME: frozenset(
+        {"is", "not", "after", "onOrAfter", "before", "onOrBefore", "isEmpty", "isNotEmpty"}
+    ),
+    FieldType.ENUM: frozenset({"is", "not", "isAnyOf"}),
+}
+VALUELESS = frozenset({"isEmpty", "isNotEmpty"})
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})"
+)
+
+
+@dataclass(frozen=True)
+class ListField:
+    """A field a list can be sorted or filtered by.
+
+    `columns` are what text filters match (any of them); `sort_by` is the sort expression
+    (first column by default); `match` maps an enum value to a condition (equality by default).
+    """
+
+    name: str
+    type: FieldType
+    columns: tuple[Any, ...] = ()
+    sortable: bool = True
+    filterable: bool = True
+    values: tuple[str, ...] = ()
+    sort_by: Any = None
+    match: Callable[[str], ColumnElement[bool]] | None = None
+    # Text columns whose stored value is already lower-cased (so the index can serve).
+    lowered: bool = False
+
+
+@dataclass(frozen=True)
+class Filter:
+    field: str
+    operator: str
+    value: Any  # str for text, date/datetime for dates, tuple[str, ...] for enums, None
+
+
+@dataclass(frozen=True)
+class SortKey:
+    field: str
+    descending: bool
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+    sort: tuple[SortKey, ...] = ()
+    filters: tuple[Filter, ...] = field(default_factory=tuple)
+
+
+def _int(name: str, raw: str | None, default: int, low: int, high: int) -> int:
+    if raw is None or raw == "":
+        return default
+    if not re.fullmatch(r"\d{1,12}", raw):
+        raise InvalidQuery(f"{name} must be a whole number from {low} to {high}")
+    value = int(raw)
+    if not low <= value <= high:
+        raise InvalidQuery(f"{name} must be a whole number from {low} to {high}")
+    return value
+
+
+def _parse_date(field_name: str, raw: str) -> date:
+    if not _DATE.fullmatch(raw):
+        raise InvalidQuery(f"filter on {field_name}: '{raw}' is not a date (YYYY-MM-DD)")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidQuery(f"filter on {field_name}: '{raw}' is not a real date") from None
+
+
+def _parse_datetime_value(field_name: str, raw: str) -> date | datetime:
+    if _DATE.fullmatch(raw):
+        return _parse_date(field_name, raw)
+    if not _DATETIME.fullmatch(raw):
+        raise InvalidQuery(
+            f"filter on {field_name}: '{raw}' is not a date (YYYY-MM-DD) "
+            "or a date-time with an offset"
+        )
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        raise InvalidQuery(f"filter on {field_name}: '{raw}' is not a real date-time") from None
+
+
+def parse_filter(raw: str, fields: dict[str, ListField]) -> Filter:
+    parts = raw.split(":", 2)
+    if len(parts) < 2 or not parts[0] or not parts[1]:
+        raise InvalidQuery(f"filter '{_clip(raw)}' must be field:operator:value")
+    name, operator = parts[0], parts[1]
+    value = parts[2] if len(parts) == 3 else None
+    spec = fields.get(name)
+    if spec is None or not spec.filterable:
+        raise InvalidQuery(
+            f"cannot filter on '{_clip(name)}'; filterable fields: "
+            + ", ".join(n for n, f in fields.items() if f.filterable)
+        )
+    allowed = OPERATORS[spec.type]
+    if operator not in allowed:
+        raise InvalidQuery(
+            f"operator '{_clip(operator)}' does not apply to {name}; use one of: "
+            + ", ".join(sorted(allowed))
+        )
+    if operator in VALUELESS:
+        if value:
+            raise InvalidQuery(f"filter on {name}: {operator} takes no value")
+        return Filter(name, operator, None)
+    if value is None or value == "":
+        raise InvalidQuery(f"filter on {name}: {operator} needs a value")
+    if len(value) > MAX_VALUE_LENGTH:
+        raise InvalidQuery(f"filter on {name}: value longer than {MAX_VALUE_LENGTH} characters")
+    if spec.type is FieldType.TEXT:
+        return Filter(name, operator, value)
+    if spec.type is FieldType.DATE:
+        return Filter(name, operator, _parse_date(name, value))
+    if spec.type is FieldType.DATETIME:
+        return Filter(name, operator, _parse_datetime_value(name, value))
+    items = tuple(value.split(",")) if operator == "isAnyOf" else (value,)
+    for item in items:
+        if item not in spec.values:
+            raise InvalidQuery(
+                f"filter on {name}: '{_clip(item)}' is not one of " + ", ".join(spec.values)
+            )
+    return Filter(name, operator, items)
+
+
+def parse_sort(raw: str, fields: dict[str, ListField]) -> tuple[SortKey, ...]:
+    keys: list[SortKey] = []
+    for part in raw.split(","):
+        descending = part.startswith("-")
+        name = part[1:] if descending else part
+        spec = fields.get(name)
+        if spec is None or not spec.sortable:
+            raise InvalidQuery(
+                f"cannot sort by '{_clip(name)}'; sortable fields: "
+                + ", ".join(n for n, f in fields.items() if f.sortable)
+            )
+        if any(k.field == name for k in keys):
+            raise InvalidQuery(f"sort names {name} twice")
+        keys.append(SortKey(name, descending))
+    return tuple(keys)
+
+
+def parse_list_query(
+    fields: dict[str, ListField],
+    *,
+    limit: str | None = None,
+    offset: str | None = None,
+    sort: str | None = None,
+    filters: Sequence[str] = (),
+) -> ListQuery:
+    if len(filters) > MAX_FILTERS:
+        raise InvalidQuery(f"at most {MAX_FILTERS} filters")
+    return ListQuery(
+        limit=_int("limit", limit, DEFAULT_LIMIT, 1, MAX_LIMIT),
+        offset=_int("offset", offset, 0, 0, MAX_OFFSET),
+        sort=parse_sort(sort, fields) if sort else (),
+        filters=tuple(parse_filter(f, fields) for f in filters),
+    )
+
+
+def _clip(text: str, length: int = 40) -> str:
+    return text if len(text) <= length else text[:length] + "…"
+
+
+def _like_escape(value: str) -> str:
+    # % and _ are literal: the user typed them, not a pattern.
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _text_condition(spec: ListField, operator: str, value: str | None) -> ColumnElement[bool]:
+    conditions: list[ColumnElement[bool]] = []
+    for column in spec.columns:
+        if operator == "isEmpty":
+            conditions.append(or_(column.is_(None), column == ""))
+            continue
+        if operator == "isNotEmpty":
+            conditions.append(and_(column.is_not(None), column != ""))
+            continue
+        assert value is not None
+        target = column if spec.lowered else func.lower(column)
+        needle = value.lower()
+        if operator == "equals":
+            conditions.append(target == needle)
+            continue
+        pattern = {
+            "contains": f"%{_like_escape(needle)}%",
+            "startsWith": f"{_like_escape(needle)}%",
+            "endsWith": f"%{_like_escape(needle)}",
+        }[operator]
+        conditions.append(target.like(pattern, escape="\\"))
+    if operator == "isEmpty":
+        return and_(*conditions)
+    return or_(*conditions)
+
+
+def _date_condition(spec: ListField, operator: str, value: Any) -> ColumnElement[bool]:
+    column = spec.columns[0]
+    if operator == "isEmpty":
+        return column.is_(None)  # type: ignore[no-any-return]
+    if operator == "isNotEmpty":
+        return column.is_not(None)  # type: ignore[no-any-return]
+    if spec.type is FieldType.DATE:
+        return {
+            "is": column == value,
+            "not": or_(column != value, column.is_(None)),
+            "after": column > value,
+            "onOrAfter": column >= value,
+            "before": column < value,
+            "onOrBefore": column <= value,
+        }[operator]
+    # A datetime column compared with a day covers that whole UTC day; compared with an
+    # instant, the minute it names (the precision the portal shows).
+    if isinstance(value, datetime):
+        lo = value.replace(second=0, microsecond=0)
+        hi = lo + timedelta(minutes=1)
+    else:
+        lo = datetime(value.year, value.month, value.day, tzinfo=UTC)
+        hi = lo + timedelta(days=1)
+    return {
+        "is": and_(column >= lo, column < hi),
+        "not": or_(column < lo, column >= hi, column.is_(None)),
+        "after": column >= hi,
+        "onOrAfter": column >= lo,
+        "before": column < lo,
+        "onOrBefore": column < hi,
+    }[operator]
+
+
+def _enum_condition(spec: ListField, operator: str, values: tuple[str, ...]) -> ColumnElement[bool]:
+    def one(value: str) -> ColumnElement[bool]:
+        if spec.match is not None:
+            return spec.match(value)
+        return spec.columns[0] == value  # type: ignore[no-any-return]
+
+    if operator == "is":
+        return one(values[0])
+    if operator == "not":
+        return not_(one(values[0]))
+    return or_(*(one(v) for v in values)) if values else false()
+
+
+def condition(spec: ListField, flt: Filter) -> ColumnElement[bool]:
+    if spec.type is FieldType.TEXT:
+        return _text_condition(spec, flt.operator, flt.value)
+    if spec.type is FieldType.ENUM:
+        return _enum_condition(spec, flt.operator, flt.value)
+    return _date_condition(spec, flt.operator, flt.value)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    total: int
+    limit: int
+    offset: int
+
+
+def apply(
+    stmt: Select[Any],
+    query: ListQuery,
+    fields: dict[str, ListField],
+    *,
+    tiebreak: Any,
+    default_sort: tuple[SortKey, ...] = (),
+) -> tuple[Select[Any], Select[Any]]:
+    """The page statement and the count statement for `stmt` under `query`."""
+    where = [condition(fields[f.field], f) for f in query.filters]
+    filtered = stmt.where(and_(true(), *where)) if where else stmt
+    count = select(func.count()).select_from(filtered.order_by(None).subquery())
+    order: list[Any] = []
+    for key in query.sort or default_sort:
+        spec = fields[key.field]
+        expr = spec.sort_by if spec.sort_by is not None else spec.columns[0]
+        # Nulls count as the smallest value on every engine.
+        order.append(expr.desc().nulls_last() if key.descending else expr.asc().nulls_first())
+    descending_tiebreak = bool(order) and (query.sort or default_sort)[-1].descending
+    order.append(tiebreak.desc() if descending_tiebreak else tiebreak.asc())
+    page = filtered.order_by(*order).limit(query.limit).offset(query.offset)
+    return page, count
+
+
+@dataclass(frozen=True)
+class ListParams:
+    """The raw list parameters of a request, parsed per list against its own fields."""
+
+    limit: str | None
+    offset: str | None
+    sort: str | None
+    filters: tuple[str, ...]
+
+    def parse(self, fields: dict[str, ListField]) -> ListQuery:
+        return parse_list_query(
+            fields, limit=self.limit, offset=self.offset, sort=self.sort, filters=self.filters
+        )

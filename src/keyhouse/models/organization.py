@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, ForeignKeyConstraint, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from keyhouse.models.base import Base, IdType, UTCDateTime, new_id
+
+MEMBER_ROLES = ("administrator", "editor", "viewer")
+PRINCIPAL_KINDS = ("member", "apiKey")
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-cased
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Principal(Base):
+    """Whoever can hold a permission: a member or an API key (same id as that row).
+
+    Permission entries point here, so the database refuses an entry for a principal that
+    does not exist, and one that crosses organizations.
+    """
+
+    __tablename__ = "principals"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "id"),
+        CheckConstraint("kind IN ('member', 'apiKey')", name="kind"),
+    )
+
+    id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))
+
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "user_id"),
+        ForeignKeyConstraint(
+            ["organization_id", "id"],
+            ["principals.organization_id", "principals.id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("role IN ('administrator', 'editor', 'viewer')", name="role"),
+    )
+
+    id: Mapped[str] = mapped_column(IdType, primary_key=True)
+    organization_id: Mapped[str] = mapped_column(IdType, index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from keyhouse.auth.dependencies import CurrentPrincipal
+from keyhouse.core.db import SessionDep
+from keyhouse.core.http import ListParamsDep, client_address, problems
+from keyhouse.core.schemas import PageOut
+from keyhouse.resources import service
+from keyhouse.resources.schemas import (
+    PermissionsIn,
+    PermissionsOut,
+    ResourceCreate,
+    ResourceKind,
+    ResourceOut,
+    ResourceUpdate,
+)
+
+Kind = Annotated[ResourceKind, Path(description="datasources, projects, layers or tables")]
+ResourceId = Annotated[str, Path(alias="resourceId")]
+
+router = APIRouter(
+    prefix="/api/v1/organizations/{orgId}",
+    tags=["Resources"],
+    responses=problems(401, 403, 404),
+)
+
+
+@router.get("/{kind}", response_model=PageOut[ResourceOut], responses=problems(400))
+def list_resources(
+    principal: CurrentPrincipal, session: SessionDep, kind: Kind, params: ListParamsDep
+) -> object:
+    """List the resources of one kind that the caller can see."""
+    return service.list_resources(session, principal, kind, params.parse(service.RESOURCE_FIELDS))
+
+
+@router.post("/{kind}", status_code=201, response_model=ResourceOut, responses=problems(422))
+def create_resource(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    kind: Kind,
+    body: ResourceCreate,
+    request: Request,
+) -> object:
+    """Create a resource; the caller becomes its owner."""
+    return service.create(
+        session,
+        principal,
+        kind,
+        name=body.name,
+        description=body.description,
+        project_id=body.project_id,
+        data_source_id=body.data_source_id,
+        client=client_address(request),
+    )
+
+
+@router.get("/{kind}/{resourceId}", response_model=ResourceOut)
+def get_resource(
+    principal: CurrentPrincipal, session: SessionDep, kind: Kind, resource_id: ResourceId
+) -> object:
+    """One resource, with its owners."""
+    return service.get(session, principal, kind, resource_id)
+
+
+@router.patch("/{kind}/{resourceId}", response_model=ResourceOut, responses=problems(422))
+def update_resource(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    kind: Kind,
+    resource_id: ResourceId,
+    body: ResourceUpdate,
+) -> object:
+    """Rename or describe a resource (needs modify)."""
+    return service.update(
+        session, principal, kind, resource_id, name=body.name, description=body.description
+    )
+
+
+@router.delete("/{kind}/{resourceId}", status_code=204, response_class=Response)
+def delete_resource(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    kind: Kind,
+    resource_id: ResourceId,
+    request: Request,
+) -> Response:
+    """Delete a resource and what depends on it (needs owner)."""
+    service.delete_resource(session, principal, kind, resource_id, client=client_address(request))
+    return Response(status_code=204)
+
+
+@router.get("/{kind}/{resourceId}/permissions", response_model=PermissionsOut)
+def get_permissions(
+    principal: CurrentPrincipal, session: SessionDep, kind: Kind, resource_id: ResourceId
+) -> object:
+    """Who holds which permission on a resource."""
+    return {"entries": service.get_permissions(session, principal, kind, resource_id)}
+
+
+@router.put(
+    "/{kind}/{resourceId}/permissions", response_model=PermissionsOut, responses=problems(422)
+)
+def put_permissions(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    kind: Kind,
+    resource_id: ResourceId,
+    body: PermissionsIn,
+    request: Request,
+) -> object:
+    """Replace all permission entries (owner or administrator; one owner at least)."""
+    entries = [(e.principal_id, e.permission) for e in body.entries]
+    return {
+        "entries": service.put_permissions(
+            session, principal, kind, resource_id, entries, client=client_address(request)
+        )
+    }

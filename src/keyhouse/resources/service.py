@@ -1,0 +1,410 @@
+"""Resources and their permission entries, honouring roles and permission levels."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, exists, func, insert, select, true
+from sqlalchemy.orm import Session
+
+from keyhouse.audit import service as audit
+from keyhouse.auth.principal import Principal as Actor
+from keyhouse.core import clock
+from keyhouse.core.errors import Forbidden, Invalid, NotFound
+from keyhouse.core.listing import FieldType, ListField, ListQuery, Page, SortKey, apply
+from keyhouse.models import (
+    DEPENDENT_KINDS,
+    MODIFY,
+    OWNER,
+    PERMISSION_LEVELS,
+    PERMISSION_NAMES,
+    VIEW,
+    ApiKey,
+    Member,
+    Permission,
+    Principal,
+    Resource,
+    User,
+)
+
+KIND_LABEL = {
+    "datasources": "data source",
+    "projects": "project",
+    "layers": "layer",
+    "tables": "table",
+}
+
+
+@dataclass(frozen=True)
+class PrincipalInfo:
+    id: str
+    type: str
+    name: str
+    email: str
+    role: str
+
+
+@dataclass
+class ResourceView:
+    id: str
+    kind: str
+    name: str
+    description: str
+    creation_date: datetime
+    project_id: str | None
+    data_source_id: str | None
+    owners: list[PrincipalInfo] = field(default_factory=list)
+
+
+RESOURCE_FIELDS: dict[str, ListField] = {
+    "name": ListField("name", FieldType.TEXT, (Resource.name,)),
+    "description": ListField("description", FieldType.TEXT, (Resource.description,)),
+    "id": ListField("id", FieldType.TEXT, (Resource.id,), lowered=True),
+    "creationDate": ListField("creationDate", FieldType.DATETIME, (Resource.created_at,)),
+}
+
+
+def _visible(actor: Actor) -> ColumnElement[bool]:
+    if actor.is_admin:
+        return true()
+    return exists().where(
+        Permission.resource_id == Resource.id, Permission.principal_id == actor.id
+    )
+
+
+def principals_info(session: Session, ids: list[str]) -> dict[str, PrincipalInfo]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(
+            Principal.id,
+            Principal.kind,
+            User.name,
+            User.email,
+            Member.role,
+            ApiKey.title,
+            ApiKey.email.label("key_email"),
+            ApiKey.role.label("key_role"),
+        )
+        .outerjoin(Member, Member.id == Principal.id)
+        .outerjoin(User, User.id == Member.user_id)
+        .outerjoin(ApiKey, ApiKey.id == Principal.id)
+        .where(Principal.id.in_(ids))
+    )
+    out: dict[str, PrincipalInfo] = {}
+    for r in rows:
+        if r.kind == "member":
+            out[r.id] = PrincipalInfo(r.id, "member", r.name, r.email, r.role)
+        else:
+            out[r.id] = PrincipalInfo(r.id, "apiKey", r.title, r.key_email, r.key_role)
+    return out
+
+
+def _entries(session: Session, resource_ids: list[str], *, owners_only: bool) -> Any:
+    stmt = select(Permission.resource_id, Permission.principal_id, Permission.level).where(
+        Permission.resource_id.in_(resource_ids)
+    )
+    if owners_only:
+        stmt = stmt.where(Permission.level == OWNER)
+    return session.execute(stmt).all()
+
+
+def _views(session: Session, resources: list[Resource]) -> list[ResourceView]:
+    ids = [r.id for r in resources]
+    entries = _entries(session, ids, owners_only=True)
+    info = principals_info(session, sorted({e.principal_id for e in entries}))
+    owners: dict[str, list[PrincipalInfo]] = defaultdict(list)
+    for e in entries:
+        owners[e.resource_id].append(info[e.principal_id])
+    return [
+        ResourceView(
+            id=r.id,
+            kind=r.kind,
+            name=r.name,
+            description=r.description,
+            creation_date=r.created_at,
+            project_id=r.project_id,
+            data_source_id=r.data_source_id,
+            owners=sorted(owners[r.id], key=lambda p: (p.name.lower(), p.id)),
+        )
+        for r in resources
+    ]
+
+
+def list_resources(session: Session, actor: Actor, kind: str, query: ListQuery) -> Page:
+    stmt = select(Resource).where(
+        Resource.organization_id == actor.organization_id, Resource.kind == kind, _visible(actor)
+    )
+    page, count = apply(
+        stmt,
+        query,
+        RESOURCE_FIELDS,
+        tiebreak=Resource.id,
+        default_sort=(SortKey("creationDate", descending=True),),
+    )
+    items = _views(session, list(session.scalars(page)))
+    return Page(items, session.scalar(count) or 0, query.limit, query.offset)
+
+
+def _find(session: Session, actor: Actor, kind: str | None, resource_id: str) -> Resource | None:
+    stmt = select(Resource).where(
+        Resource.id == resource_id,
+        Resource.organization_id == actor.organization_id,
+        _visible(actor),
+    )
+    if kind is not None:
+        stmt = stmt.where(Resource.kind == kind)
+    return session.scalars(stmt).one_or_none()
+
+
+def _load(session: Session, actor: Actor, kind: str, resource_id: str) -> Resource:
+    resource = _find(session, actor, kind, resource_id)
+    if resource is None:
+        raise NotFound(f"No such {KIND_LABEL[kind]}.")
+    return resource
+
+
+def level_of(session: Session, actor: Actor, resource_id: str) -> int:
+    if actor.is_admin:
+        return OWNER
+    level = session.scalar(
+        select(Permission.level).where(
+            Permission.resource_id == resource_id, Permission.principal_id == actor.id
+        )
+    )
+    return level or 0
+
+
+def _require(session: Session, actor: Actor, resource: Resource, level: int, doing: str) -> None:
+    if not actor.can_own:
+        raise Forbidden(f"A viewer cannot {doing}.")
+    if level_of(session, actor, resource.id) < level:
+        raise Forbidden(
+            f"You need the {PERMISSION_NAMES[level]} permission on this "
+            f"{KIND_LABEL[resource.kind]} to {doing}."
+        )
+
+
+def get(session: Session, actor: Actor, kind: str, resource_id: str) -> ResourceView:
+    return _views(session, [_load(session, actor, kind, resource_id)])[0]
+
+
+def _parent(
+    session: Session, actor: Actor, kind: str, resource_id: str | None, field_name: str, need: int
+) -> str:
+    label = KIND_LABEL[kind]
+    if not resource_id:
+        raise Invalid(field_name, f"is required for layers and tables (the {label}'s id)")
+    parent = _find(session, actor, kind, resource_id)
+    if parent is None:
+        raise Invalid(field_name, f"no such {label} in this organization")
+    if level_of(session, actor, parent.id) < need:
+        raise Forbidden(
+            f"You need the {PERMISSION_NAMES[need]} permission on the {label} '{parent.name}'."
+        )
+    return parent.id
+
+
+def create(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    *,
+    name: str,
+    description: str,
+    project_id: str | None,
+    data_source_id: str | None,
+    client: str | None,
+) -> ResourceView:
+    if not actor.can_own:
+        raise Forbidden("A viewer cannot create resources.")
+    if kind in DEPENDENT_KINDS:
+        project_id = _parent(session, actor, "projects", project_id, "projectId", MODIFY)
+        data_source_id = _parent(
+            session, actor, "datasources", data_source_id, "dataSourceId", VIEW
+        )
+    else:
+        if project_id is not None:
+            raise Invalid("projectId", "only layers and tables belong to a project")
+        if data_source_id is not None:
+            raise Invalid("dataSourceId", "only layers and tables read a data source")
+    resource = Resource(
+        organization_id=actor.organization_id,
+        kind=kind,
+        name=name,
+        description=description,
+        project_id=project_id,
+        data_source_id=data_source_id,
+        created_at=clock.now(),
+    )
+    session.add(resource)
+    session.flush()
+    session.add(
+        Permission(
+            organization_id=actor.organization_id,
+            resource_id=resource.id,
+            principal_id=actor.id,
+            level=OWNER,
+        )
+    )
+    session.flush()
+    audit.record(
+        session,
+        organization_id=actor.organization_id,
+        actor=actor,
+        action="resource.created",
+        target_type=kind,
+        target_id=resource.id,
+        target_name=name,
+        client=client,
+    )
+    return _views(session, [resource])[0]
+
+
+def update(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    resource_id: str,
+    *,
+    name: str | None,
+    description: str | None,
+) -> ResourceView:
+    resource = _load(session, actor, kind, resource_id)
+    _require(session, actor, resource, MODIFY, "change it")
+    if name is not None:
+        resource.name = name
+    if description is not None:
+        resource.description = description
+    session.flush()
+    return _views(session, [resource])[0]
+
+
+def delete_resource(
+    session: Session, actor: Actor, kind: str, resource_id: str, *, client: str | None
+) -> None:
+    resource = _load(session, actor, kind, resource_id)
+    _require(session, actor, resource, OWNER, "delete it")
+    dependents = session.scalar(
+        select(func.count())
+        .select_from(Resource)
+        .where((Resource.project_id == resource.id) | (Resource.data_source_id == resource.id))
+    )
+    name = resource.name
+    session.execute(
+        delete(Resource)
+        .where(Resource.id == resource.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.expunge(resource)
+    audit.record(
+        session,
+        organization_id=actor.organization_id,
+        actor=actor,
+        action="resource.deleted",
+        target_type=kind,
+        target_id=resource_id,
+        target_name=name,
+        client=client,
+        details={"dependentsDeleted": dependents or 0},
+    )
+
+
+@dataclass(frozen=True)
+class EntryView:
+    principal: PrincipalInfo
+    permission: str
+
+
+def get_permissions(
+    session: Session, actor: Actor, kind: str, resource_id: str
+) -> list[EntryView]:
+    resource = _load(session, actor, kind, resource_id)
+    return _entry_views(session, resource.id)
+
+
+def _entry_views(session: Session, resource_id: str) -> list[EntryView]:
+    entries = _entries(session, [resource_id], owners_only=False)
+    info = principals_info(session, [e.principal_id for e in entries])
+    views = [EntryView(info[e.principal_id], PERMISSION_NAMES[e.level]) for e in entries]
+    return sorted(views, key=lambda v: (-PERMISSION_LEVELS[v.permission], v.principal.name.lower()))
+
+
+def put_permissions(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    resource_id: str,
+    entries: list[tuple[str, str]],
+    *,
+    client: str | None,
+) -> list[EntryView]:
+    resource = _load(session, actor, kind, resource_id)
+    _require(session, actor, resource, OWNER, "change its permissions")
+    seen: set[str] = set()
+    for index, (principal_id, _) in enumerate(entries):
+        if principal_id in seen:
+            raise Invalid(f"entries[{index}].principalId", "names a principal twice")
+        seen.add(principal_id)
+    info = principals_info(session, list(seen))
+    for index, (principal_id, permission) in enumerate(entries):
+        who = info.get(principal_id)
+        if who is None or not _in_org(session, actor.organization_id, principal_id):
+            raise Invalid(
+                f"entries[{index}].principalId",
+                "is not a member or API key of this organization",
+            )
+        if PERMISSION_LEVELS[permission] > VIEW and who.role not in ("editor", "administrator"):
+            raise Invalid(
+                f"entries[{index}].permission",
+                f"{who.name} is a viewer and can only hold 'view'",
+            )
+    if not any(p == "owner" for _, p in entries):
+        raise Invalid("entries", "must keep at least one owner")
+    before = [e.principal.id for e in _entry_views(session, resource.id) if e.permission == "owner"]
+    session.execute(delete(Permission).where(Permission.resource_id == resource.id))
+    if entries:
+        session.execute(
+            insert(Permission),
+            [
+                {
+                    "organization_id": actor.organization_id,
+                    "resource_id": resource.id,
+                    "principal_id": pid,
+                    "level": PERMISSION_LEVELS[perm],
+                }
+                for pid, perm in entries
+            ],
+        )
+    after = _entry_views(session, resource.id)
+    audit.record(
+        session,
+        organization_id=actor.organization_id,
+        actor=actor,
+        action="resource.permissions_changed",
+        target_type=kind,
+        target_id=resource.id,
+        target_name=resource.name,
+        client=client,
+        details={
+            "ownersBefore": before,
+            "ownersAfter": [e.principal.id for e in after if e.permission == "owner"],
+            "entries": len(after),
+        },
+    )
+    return after
+
+
+def _in_org(session: Session, organization_id: str, principal_id: str) -> bool:
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Principal.id == principal_id, Principal.organization_id == organization_id
+                )
+            )
+        )
+    )
