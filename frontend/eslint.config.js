@@ -17,7 +17,8 @@ export default tseslint.config(
     plugins: { "react-hooks": reactHooks, "react-refresh": reactRefresh },
     rules: {
       ...reactHooks.configs.recommended.rules,
-      "react-refresh/only-export-components": ["warn", { allowConstantExport: true }],
+      // Contexts export their hook beside their provider: fast refresh is a dev nicety only.
+      "react-refresh/only-export-components": "off",
       "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true }],
       // Text supplied by users (key titles, resource names…) must always render as text.
       "no-restricted-syntax": [

@@ -8,15 +8,10 @@ export function listResources(
   query: ListQuery,
   signal?: AbortSignal,
 ): Promise<ResourcePage> {
-  const init = { params: { path: { orgId }, query }, signal };
-  switch (kind) {
-    case "datasources":
-      return unwrap(api.GET("/api/v1/organizations/{orgId}/datasources", init));
-    case "projects":
-      return unwrap(api.GET("/api/v1/organizations/{orgId}/projects", init));
-    case "layers":
-      return unwrap(api.GET("/api/v1/organizations/{orgId}/layers", init));
-    case "tables":
-      return unwrap(api.GET("/api/v1/organizations/{orgId}/tables", init));
-  }
+  return unwrap(
+    api.GET("/api/v1/organizations/{orgId}/{kind}", {
+      params: { path: { orgId, kind }, query },
+      signal,
+    }),
+  );
 }

@@ -30,7 +30,7 @@ export type MemberPage = JsonOf<
   paths["/api/v1/organizations/{orgId}/members"]["get"]["responses"][200]
 >;
 export type ResourcePage = JsonOf<
-  paths["/api/v1/organizations/{orgId}/projects"]["get"]["responses"][200]
+  paths["/api/v1/organizations/{orgId}/{kind}"]["get"]["responses"][200]
 >;
 export type Resource = ResourcePage["items"][number];
 export type AuditEventPage = JsonOf<

@@ -1,7 +1,7 @@
 /** A readable one-liner for an audit event's free-form details (never HTML). */
 export function describeDetails(details: unknown): string {
   if (details === null || details === undefined) return "";
-  if (typeof details !== "object") return String(details);
+  if (typeof details !== "object") return describeValue(details);
   const parts: string[] = [];
   for (const [key, value] of Object.entries(details as Record<string, unknown>)) {
     parts.push(`${humanize(key)}: ${describeValue(value)}`);

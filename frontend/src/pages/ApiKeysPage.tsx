@@ -33,7 +33,7 @@ import PageHeader from "../components/common/PageHeader";
 import { useServerList } from "../hooks/useServerList";
 import { deletionMessage } from "../lib/deletionMessage";
 import { loadGridPrefs, PAGE_SIZES, saveGridPrefs, type GridPrefs } from "../lib/gridPrefs";
-import { toListQuery } from "../lib/listQuery";
+import { filterParams, toListQuery } from "../lib/listQuery";
 
 const GRID = "api-keys";
 const DEFAULT_PREFS: GridPrefs = {
@@ -114,7 +114,7 @@ function ApiKeysView({ orgId }: { orgId: string }) {
     setReload((n) => n + 1);
   }, [notify]);
 
-  const filtered = filterModel.items.some((i) => i.value !== undefined || i.operator.startsWith("is"));
+  const filtered = filterParams(filterModel).length > 0;
   const invalidQuery = error instanceof ApiError && error.code === "invalid_query";
 
   return (

@@ -4,7 +4,7 @@ import Button from "@mui/material/Button";
 import Paper from "@mui/material/Paper";
 import TextField from "@mui/material/TextField";
 import Typography from "@mui/material/Typography";
-import { useState, type FormEvent } from "react";
+import { useState, type SyntheticEvent } from "react";
 import { Navigate, useLocation, useNavigate } from "react-router";
 import { ApiError, describeError } from "../api/problem";
 import { useAuth } from "../auth/AuthContext";
@@ -14,7 +14,7 @@ import Logo from "../components/layout/Logo";
 
 function safeFrom(state: unknown): string | null {
   if (typeof state !== "object" || state === null || !("from" in state)) return null;
-  const from = (state as { from: unknown }).from;
+  const from = state.from;
   // Only same-site paths: never an absolute URL handed over through history state.
   return typeof from === "string" && from.startsWith("/") && !from.startsWith("//") ? from : null;
 }
@@ -33,7 +33,7 @@ export default function LoginPage() {
     return <Navigate to={safeFrom(location.state) ?? "/"} replace />;
   }
 
-  const submit = (e: FormEvent) => {
+  const submit = (e: SyntheticEvent) => {
     e.preventDefault();
     setError(null);
     clearNotice();

@@ -1,5 +1,5 @@
 import KeyIcon from "@mui/icons-material/VpnKeyOutlined";
-import PersonIcon from "@mui/icons-material/PersonOutline";
+import PersonIcon from "@mui/icons-material/PersonOutlined";
 import Box from "@mui/material/Box";
 import Chip from "@mui/material/Chip";
 import Tab from "@mui/material/Tab";

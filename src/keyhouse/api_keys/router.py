@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from keyhouse.api_keys import service
 from keyhouse.api_keys.schemas import KeyCreate, KeyCreatedOut, KeyOut
 from keyhouse.auth.dependencies import AdminOf
-from keyhouse.core.config import get_settings
+from keyhouse.core.config import SettingsDep
 from keyhouse.core.db import SessionDep
 from keyhouse.core.http import ListParamsDep, client_address, problems
 from keyhouse.core.schemas import PageOut
@@ -33,10 +33,14 @@ def list_api_keys(admin: AdminOf, session: SessionDep, params: ListParamsDep) ->
     "", status_code=201, response_model=KeyCreatedOut, responses=problems(400, 409, 422)
 )
 def create_api_key(
-    admin: AdminOf, session: SessionDep, body: KeyCreate, request: Request, response: Response
+    admin: AdminOf,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: KeyCreate,
+    request: Request,
+    response: Response,
 ) -> object:
     """Create an API key; the answer carries its secret, shown this once."""
-    settings = get_settings()
     view, secret = service.create(
         session,
         admin.organization_id,

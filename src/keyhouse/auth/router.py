@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from keyhouse.auth import service
 from keyhouse.auth.dependencies import CSRF_COOKIE, SESSION_COOKIE, CurrentCaller
 from keyhouse.auth.schemas import ConfigOut, LoginIn, MeOut
-from keyhouse.core.config import get_settings
+from keyhouse.core.config import SettingsDep
 from keyhouse.core.db import SessionDep
 from keyhouse.core.errors import Forbidden
 from keyhouse.core.http import client_address, problems
@@ -39,9 +39,14 @@ def _me(session: Session, user_id: str, email: str, name: str) -> dict[str, obje
 @public_router.post(
     "/auth/login", response_model=MeOut, responses=problems(401, 422), tags=["Authentication"]
 )
-def login(body: LoginIn, session: SessionDep, request: Request, response: Response) -> object:
+def login(
+    body: LoginIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    request: Request,
+    response: Response,
+) -> object:
     """Sign in with email and password; sets the session and CSRF cookies."""
-    settings = get_settings()
     lifetime = timedelta(hours=settings.session_lifetime_hours)
     token, csrf, user = service.login(
         session, body.email, body.password, lifetime=lifetime, client=client_address(request)
@@ -59,9 +64,8 @@ def login(body: LoginIn, session: SessionDep, request: Request, response: Respon
 
 
 @public_router.get("/config", response_model=ConfigOut, tags=["Meta"])
-def portal_config() -> object:
+def portal_config(settings: SettingsDep) -> object:
     """Settings the portal needs (maximum key lifetime, key email domain)."""
-    settings = get_settings()
     return {
         "maxKeyLifetimeDays": settings.max_key_lifetime_days,
         "apiKeyEmailDomain": settings.api_key_email_domain,

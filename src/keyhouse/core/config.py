@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import secrets
 from functools import lru_cache
+from typing import Annotated
+
+from fastapi import Depends, Request
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
 
 
 class Settings(BaseSettings):
@@ -50,3 +54,11 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_of(request: Request) -> Settings:
+    """The settings the running app was created with (tests create apps with their own)."""
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[Settings, Depends(settings_of)]

@@ -10,7 +10,7 @@ import Stack from "@mui/material/Stack";
 import TextField from "@mui/material/TextField";
 import { DatePicker } from "@mui/x-date-pickers/DatePicker";
 import type { Dayjs } from "dayjs";
-import { useMemo, useState, type FormEvent } from "react";
+import { useMemo, useState, type SyntheticEvent } from "react";
 import { api, unwrap } from "../../api/client";
 import { ApiError, describeError, fieldErrors } from "../../api/problem";
 import type { ApiKeyCreated, KeyRole } from "../../api/types";
@@ -56,7 +56,7 @@ export default function AddKeyDialog({ orgId, onClose, onCreated }: Props) {
     return e;
   };
 
-  const submit = (event: FormEvent) => {
+  const submit = (event: SyntheticEvent) => {
     event.preventDefault();
     setGeneral(null);
     const e = validate();

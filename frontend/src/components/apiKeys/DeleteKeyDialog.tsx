@@ -36,12 +36,13 @@ interface Props {
 function previewFrom(body: Record<string, unknown>): DeletionPreview | null {
   const { soleOwned, coOwned, dependents, eligibleRecipients } = body;
   if (!Array.isArray(soleOwned) || !Array.isArray(eligibleRecipients)) return null;
+  type Refs = DeletionPreview["soleOwned"];
   return {
-    soleOwned,
-    coOwned: Array.isArray(coOwned) ? coOwned : [],
-    dependents: Array.isArray(dependents) ? dependents : [],
-    eligibleRecipients,
-  } as DeletionPreview;
+    soleOwned: soleOwned as Refs,
+    coOwned: (Array.isArray(coOwned) ? coOwned : []) as Refs,
+    dependents: (Array.isArray(dependents) ? dependents : []) as Refs,
+    eligibleRecipients: eligibleRecipients as DeletionPreview["eligibleRecipients"],
+  };
 }
 
 /**

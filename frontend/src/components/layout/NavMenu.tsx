@@ -1,6 +1,6 @@
 import ActivityIcon from "@mui/icons-material/History";
 import KeyIcon from "@mui/icons-material/VpnKeyOutlined";
-import MembersIcon from "@mui/icons-material/PeopleOutline";
+import MembersIcon from "@mui/icons-material/PeopleOutlined";
 import ResourcesIcon from "@mui/icons-material/FolderOutlined";
 import List from "@mui/material/List";
 import ListItemButton from "@mui/material/ListItemButton";
