@@ -83,8 +83,9 @@ def build_world(db: Database, settings: Settings) -> World:
 
 
 def actor_of(org: Org, person: Person) -> Actor:
-    return Actor("member", person.member_id, org.id, person.role, person.name, person.email,
-                 person.user_id)
+    return Actor(
+        "member", person.member_id, org.id, person.role, person.name, person.email, person.user_id
+    )
 
 
 def make_key(

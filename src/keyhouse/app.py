@@ -29,9 +29,7 @@ PORTAL_DIR = Path(__file__).parent / "static" / "portal"
 PROBLEM = "application/problem+json"
 
 
-def problem_response(
-    status: int, code: str, title: str, detail: str, **extra: Any
-) -> JSONResponse:
+def problem_response(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
     body = {
         "type": f"https://keyhouse.dev/problems/{code.replace('_', '-')}",
         "title": title,
@@ -92,9 +90,7 @@ async def _http_handler(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     codes = {404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}
     code = codes.get(exc.status_code, "http_error")
-    return problem_response(
-        exc.status_code, code, str(exc.detail), str(exc.detail), **({})
-    )
+    return problem_response(exc.status_code, code, str(exc.detail), str(exc.detail), **({}))
 
 
 async def _unexpected_handler(_: Request, exc: Exception) -> JSONResponse:

@@ -13,6 +13,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from keyhouse.auth.principal import Principal as Actor
+from keyhouse.core import clock
 from keyhouse.core.config import get_settings
 from keyhouse.core.db import Database
 from keyhouse.core.errors import DomainError, Invalid
@@ -69,7 +70,9 @@ def _admin_actor(session: Session, org_id: str, email: str) -> Actor:
     if user is None or member is None:
         raise Invalid("createdBy", f"{email} is not a member of this organization")
     if member.role != "administrator":
-        raise Invalid("createdBy", f"{email} is a {member.role}; keys are created by administrators")
+        raise Invalid(
+            "createdBy", f"{email} is a {member.role}; keys are created by administrators"
+        )
     return Actor("member", member.id, org_id, member.role, user.name, user.email, user.id)
 
 
@@ -171,8 +174,12 @@ def members_set_role(
     with _unit() as session:
         organization = orgs.find_organization(session, org)
         ref = members.change_role(
-            session, organization.id, _member_id(session, organization.id, email), role,
-            actor=None, client=None,
+            session,
+            organization.id,
+            _member_id(session, organization.id, email),
+            role,
+            actor=None,
+            client=None,
         )
         data = ref.__dict__
     _emit(as_json, data, f"{email} is now {role}")
@@ -198,7 +205,9 @@ def _outcome_json(outcome: Any) -> dict[str, Any]:
 def members_remove(
     org: str,
     email: str,
-    transfer_to: Annotated[str | None, typer.Option(help="Email of the member who receives")] = None,
+    transfer_to: Annotated[
+        str | None, typer.Option(help="Email of the member who receives")
+    ] = None,
     delete_resources: Annotated[bool, typer.Option("--delete-resources")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -210,8 +219,13 @@ def members_remove(
         organization = orgs.find_organization(session, org)
         recipient = _member_id(session, organization.id, transfer_to) if transfer_to else None
         outcome = members.remove(
-            session, organization.id, _member_id(session, organization.id, email),
-            transfer_to=recipient, delete_resources=delete_resources, actor=None, client=None,
+            session,
+            organization.id,
+            _member_id(session, organization.id, email),
+            transfer_to=recipient,
+            delete_resources=delete_resources,
+            actor=None,
+            client=None,
         )
     _emit(as_json, _outcome_json(outcome), f"removed {email}: {_outcome_text(outcome)}")
 
@@ -233,28 +247,36 @@ def keys_create(
     from keyhouse.organizations import service as orgs
 
     try:
-        body = KeyCreate.model_validate(
-            {"title": title, "expirationDate": expires, "role": role}
-        )
+        body = KeyCreate.model_validate({"title": title, "expirationDate": expires, "role": role})
     except ValidationError as exc:
         for err in exc.errors():
-            typer.echo(f"error: {err['loc'][-1]}: {err['msg'].removeprefix('Value error, ')}",
-                       err=True)
+            typer.echo(
+                f"error: {err['loc'][-1]}: {err['msg'].removeprefix('Value error, ')}", err=True
+            )
         raise typer.Exit(2) from None
     settings = get_settings()
     with _unit() as session:
         organization = orgs.find_organization(session, org)
         view, secret = keys.create(
-            session, organization.id, title=body.title, expiration_date=body.expiration_date,
-            role=body.role, creator=_admin_actor(session, organization.id, created_by),
+            session,
+            organization.id,
+            title=body.title,
+            expiration_date=body.expiration_date,
+            role=body.role,
+            creator=_admin_actor(session, organization.id, created_by),
             max_lifetime_days=settings.max_key_lifetime_days,
-            email_domain=settings.api_key_email_domain, client=None,
+            email_domain=settings.api_key_email_domain,
+            client=None,
         )
     data = {**_key_json(view), "secret": secret}
-    _emit(as_json, data, lambda: (
-        f"created key {view.title} ({view.id}), role {view.role}, expires "
-        f"{view.expiration_date}\nsecret (shown once, store it now): {secret}"
-    ))
+    _emit(
+        as_json,
+        data,
+        lambda: (
+            f"created key {view.title} ({view.id}), role {view.role}, expires "
+            f"{view.expiration_date}\nsecret (shown once, store it now): {secret}"
+        ),
+    )
 
 
 def _key_json(view: Any) -> dict[str, Any]:
@@ -273,7 +295,7 @@ def keys_list(org: str, as_json: JsonOpt = False) -> None:
     with _unit() as session:
         organization = orgs.find_organization(session, org)
         offset = 0
-        fields = keys.key_fields(keys.clock.today())
+        fields = keys.key_fields(clock.today())
         while True:
             query = parse_list_query(fields, limit="100", offset=str(offset))
             page = keys.list_keys(session, organization.id, query)
@@ -282,17 +304,26 @@ def keys_list(org: str, as_json: JsonOpt = False) -> None:
             if not page.items or offset >= page.total:
                 break
     _ = SortKey
-    _emit(as_json, rows, lambda: "\n".join(
-        f"{r['id']}  {r['status']:<7}  {r['role']:<6}  {r['expirationDate']}  {r['title']}"
-        for r in rows
-    ) or "no keys")
+    _emit(
+        as_json,
+        rows,
+        lambda: (
+            "\n".join(
+                f"{r['id']}  {r['status']:<7}  {r['role']:<6}  {r['expirationDate']}  {r['title']}"
+                for r in rows
+            )
+            or "no keys"
+        ),
+    )
 
 
 @keys_app.command("delete")
 def keys_delete(
     org: str,
     key_id: str,
-    transfer_to: Annotated[str | None, typer.Option(help="Email of the member who receives")] = None,
+    transfer_to: Annotated[
+        str | None, typer.Option(help="Email of the member who receives")
+    ] = None,
     delete_resources: Annotated[bool, typer.Option("--delete-resources")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -304,8 +335,13 @@ def keys_delete(
         organization = orgs.find_organization(session, org)
         recipient = _member_id(session, organization.id, transfer_to) if transfer_to else None
         outcome = keys.delete_key(
-            session, organization.id, key_id, transfer_to=recipient,
-            delete_resources=delete_resources, actor=None, client=None,
+            session,
+            organization.id,
+            key_id,
+            transfer_to=recipient,
+            delete_resources=delete_resources,
+            actor=None,
+            client=None,
         )
     _emit(as_json, _outcome_json(outcome), f"deleted key {key_id}: {_outcome_text(outcome)}")
 
@@ -322,11 +358,15 @@ def demo(as_json: JsonOpt = False) -> None:
     with _unit() as session:
         created = demo_data.seed(session, get_settings())
     data = {"created": created, "email": demo_data.ADMIN_EMAIL, "password": demo_data.PASSWORD}
-    _emit(as_json, data, (
-        ("created the demo data\n" if created else "demo data already present\n")
-        + f"sign in as {demo_data.ADMIN_EMAIL} with the password {demo_data.PASSWORD}"
-        + " (other demo users: eddie@, erin@ (editors), vera@ (viewer), same password)"
-    ))
+    _emit(
+        as_json,
+        data,
+        (
+            ("created the demo data\n" if created else "demo data already present\n")
+            + f"sign in as {demo_data.ADMIN_EMAIL} with the password {demo_data.PASSWORD}"
+            + " (other demo users: eddie@, erin@ (editors), vera@ (viewer), same password)"
+        ),
+    )
 
 
 @app.command()

@@ -28,7 +28,9 @@ PEOPLE = [
 
 
 def _actor(member: Member, name: str, email: str) -> Actor:
-    return Actor("member", member.id, member.organization_id, member.role, name, email, member.user_id)
+    return Actor(
+        "member", member.id, member.organization_id, member.role, name, email, member.user_id
+    )
 
 
 def _key_actor(key_id: str, org_id: str, role: str, title: str, email: str) -> Actor:
@@ -48,8 +50,9 @@ def seed(session: Session, settings: Settings) -> bool:
         actors[email] = _actor(member, name, email)
     alice = orgs.find_user(session, ADMIN_EMAIL)
     assert alice is not None
-    acme_admin = _actor(members_service.add(session, acme.id, alice, "administrator"),
-                        alice.name, alice.email)
+    acme_admin = _actor(
+        members_service.add(session, acme.id, alice, "administrator"), alice.name, alice.email
+    )
     admin = actors[ADMIN_EMAIL]
     eddie = actors["eddie@demo.keyhouse.test"]
     today = clock.today()
@@ -75,8 +78,14 @@ def seed(session: Session, settings: Settings) -> bool:
 
     def res(actor: Actor, kind: str, name: str, **parents: str) -> str:
         return resources.create(
-            session, actor, kind, name=name, description="",
-            project_id=parents.get("project"), data_source_id=parents.get("source"), client=None,
+            session,
+            actor,
+            kind,
+            name=name,
+            description="",
+            project_id=parents.get("project"),
+            data_source_id=parents.get("source"),
+            client=None,
         ).id
 
     osm = res(ci, "datasources", "OpenStreetMap extract")
@@ -84,17 +93,18 @@ def seed(session: Session, settings: Settings) -> bool:
     res(ci, "layers", "Roads", project=city, source=osm)
     res(ci, "tables", "Parcels", project=city, source=osm)
     shared = res(ci, "projects", "Shared basemap")
-    session.add(Permission(organization_id=demo.id, resource_id=shared, principal_id=eddie.id,
-                           level=3))
+    session.add(
+        Permission(organization_id=demo.id, resource_id=shared, principal_id=eddie.id, level=3)
+    )
     census = res(eddie, "datasources", "Census 2020")
     transit = res(eddie, "projects", "Transit study")
     res(eddie, "layers", "Bus stops", project=transit, source=census)
     res(legacy, "datasources", "Legacy parcels feed")
     # An expired key, so the table shows both states (creation refuses past dates).
     session.execute(
-        update(ApiKey).where(ApiKey.id == legacy.id).values(
-            expiration_date=today - timedelta(days=3)
-        )
+        update(ApiKey)
+        .where(ApiKey.id == legacy.id)
+        .values(expiration_date=today - timedelta(days=3))
     )
     session.flush()
     return True

@@ -61,7 +61,9 @@ def test_end_to_end_transfer_scenario(app, client: TestClient, world: World) -> 
     assert refused.status_code == 409
     assert refused.json()["code"] == "resources_owned"
 
-    deleted = admin.delete(_keys_url(world, key["id"]), params={"transferTo": world.editor.member_id})
+    deleted = admin.delete(
+        _keys_url(world, key["id"]), params={"transferTo": world.editor.member_id}
+    )
     assert deleted.status_code == 200, deleted.text
     body = deleted.json()
     assert body["recipient"]["id"] == world.editor.member_id
@@ -86,15 +88,20 @@ def test_preview_lists_sole_co_owned_dependents_and_recipients(
     shared = create_resource(kc, world.org.id, "projects", "Shared")
     put = kc.put(
         f"/api/v1/organizations/{world.org.id}/projects/{shared['id']}/permissions",
-        json={"entries": [
-            {"principalId": key_id, "permission": "owner"},
-            {"principalId": world.editor2.member_id, "permission": "owner"},
-        ]},
+        json={
+            "entries": [
+                {"principalId": key_id, "permission": "owner"},
+                {"principalId": world.editor2.member_id, "permission": "owner"},
+            ]
+        },
     )
     assert put.status_code == 200, put.text
     preview = admin.get(_keys_url(world, key_id) + "/deletion-preview").json()
     assert {r["id"] for r in preview["soleOwned"]} == {
-        source["id"], project["id"], layer["id"], table["id"]
+        source["id"],
+        project["id"],
+        layer["id"],
+        table["id"],
     }
     assert [r["id"] for r in preview["coOwned"]] == [shared["id"]]
     # Layer and table are solely owned too, so nothing else would be deleted with them.
@@ -119,13 +126,16 @@ def test_dependents_owned_by_others_are_listed_and_deleted(
     for kind, item, level in (("projects", project, "modify"), ("datasources", source, "view")):
         kc.put(
             f"/api/v1/organizations/{org}/{kind}/{item['id']}/permissions",
-            json={"entries": [
-                {"principalId": key_id, "permission": "owner"},
-                {"principalId": world.editor.member_id, "permission": level},
-            ]},
+            json={
+                "entries": [
+                    {"principalId": key_id, "permission": "owner"},
+                    {"principalId": world.editor.member_id, "permission": level},
+                ]
+            },
         ).raise_for_status()
-    layer = create_resource(editor, org, "layers", "Editor layer", project=project["id"],
-                            source=source["id"])
+    layer = create_resource(
+        editor, org, "layers", "Editor layer", project=project["id"], source=source["id"]
+    )
     preview = admin.get(_keys_url(world, key_id) + "/deletion-preview").json()
     assert [d["id"] for d in preview["dependents"]] == [layer["id"]]
 
@@ -145,10 +155,15 @@ def test_co_owned_resources_are_released_not_transferred(
     kc = key_client(app, secret)
     project = create_resource(kc, world.org.id, "projects", "Co-owned")
     url = f"/api/v1/organizations/{world.org.id}/projects/{project['id']}"
-    kc.put(url + "/permissions", json={"entries": [
-        {"principalId": key_id, "permission": "owner"},
-        {"principalId": world.editor2.member_id, "permission": "owner"},
-    ]}).raise_for_status()
+    kc.put(
+        url + "/permissions",
+        json={
+            "entries": [
+                {"principalId": key_id, "permission": "owner"},
+                {"principalId": world.editor2.member_id, "permission": "owner"},
+            ]
+        },
+    ).raise_for_status()
     # Nothing solely owned: no choice needed.
     result = admin.delete(_keys_url(world, key_id))
     assert result.status_code == 200
@@ -165,17 +180,28 @@ def test_transfer_raises_an_existing_lower_entry_to_owner(
     kc = key_client(app, secret)
     project = create_resource(kc, world.org.id, "projects", "P")
     url = f"/api/v1/organizations/{world.org.id}/projects/{project['id']}"
-    kc.put(url + "/permissions", json={"entries": [
-        {"principalId": key_id, "permission": "owner"},
-        {"principalId": world.editor.member_id, "permission": "view"},
-    ]}).raise_for_status()
+    kc.put(
+        url + "/permissions",
+        json={
+            "entries": [
+                {"principalId": key_id, "permission": "owner"},
+                {"principalId": world.editor.member_id, "permission": "view"},
+            ]
+        },
+    ).raise_for_status()
     admin.delete(_keys_url(world, key_id), params={"transferTo": world.editor.member_id})
     entries = admin.get(url + "/permissions").json()["entries"]
-    assert entries == [{
-        "principal": {"id": world.editor.member_id, "type": "member", "name": world.editor.name,
-                      "email": world.editor.email},
-        "permission": "owner",
-    }]
+    assert entries == [
+        {
+            "principal": {
+                "id": world.editor.member_id,
+                "type": "member",
+                "name": world.editor.name,
+                "email": world.editor.email,
+            },
+            "permission": "owner",
+        }
+    ]
 
 
 def test_conflict_body_is_the_preview_and_nothing_changes(
@@ -188,15 +214,20 @@ def test_conflict_body_is_the_preview_and_nothing_changes(
     body = refused.json()
     for field in ("soleOwned", "coOwned", "dependents", "eligibleRecipients"):
         assert body[field] == preview[field]
-    assert key_client(app, secret).get(
-        f"/api/v1/organizations/{world.org.id}/projects"
-    ).status_code == 200
+    assert (
+        key_client(app, secret).get(f"/api/v1/organizations/{world.org.id}/projects").status_code
+        == 200
+    )
 
 
 @pytest.mark.parametrize(
     ("who", "message"),
-    [("viewer", "viewer"), ("key", "principal being deleted"), ("stranger", "not a member"),
-     ("other_org", "not a member")],
+    [
+        ("viewer", "viewer"),
+        ("key", "principal being deleted"),
+        ("stranger", "not a member"),
+        ("other_org", "not a member"),
+    ],
 )
 def test_invalid_recipients_are_refused(
     app, admin: TestClient, world: World, who: str, message: str
@@ -267,18 +298,21 @@ def test_failure_midway_rolls_everything_back(
         assert s.get(ApiKey, key_id) is not None
         assert s.get(Principal, key_id) is not None
         editor_entries = s.scalar(
-            select(func.count()).select_from(Permission).where(
-                Permission.principal_id == world.editor.member_id
-            )
+            select(func.count())
+            .select_from(Permission)
+            .where(Permission.principal_id == world.editor.member_id)
         )
         assert editor_entries == 0
         key_entries = s.scalar(
             select(func.count()).select_from(Permission).where(Permission.principal_id == key_id)
         )
         assert key_entries == 4
-        assert s.scalar(
-            select(func.count()).select_from(AuditEvent).where(
-                AuditEvent.action == "api_key.deleted"
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "api_key.deleted")
             )
-        ) == 0
+            == 0
+        )
     assert kc.get(f"/api/v1/organizations/{world.org.id}/projects").status_code == 200

@@ -25,8 +25,7 @@ const columns: GridColDef<AuditEvent>[] = [
     headerName: "Who",
     flex: 1,
     minWidth: 180,
-    sortable: false,
-    filterable: false,
+    valueGetter: (_v, row) => row.actor?.name ?? "",
     renderCell: ({ row }) => (
       <Box sx={{ lineHeight: 1.3 }}>
         <div>{row.actor?.name ?? "System"}</div>
@@ -49,8 +48,6 @@ const columns: GridColDef<AuditEvent>[] = [
     headerName: "Target",
     flex: 1,
     minWidth: 180,
-    sortable: false,
-    filterable: false,
     renderCell: ({ row }) => (
       <Box sx={{ lineHeight: 1.3 }}>
         <div>{row.targetName ?? row.targetId ?? ""}</div>

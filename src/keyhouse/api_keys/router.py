@@ -7,6 +7,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from keyhouse.api_keys import service
 from keyhouse.api_keys.schemas import KeyCreate, KeyCreatedOut, KeyOut
 from keyhouse.auth.dependencies import AdminOf
+from keyhouse.core import clock
 from keyhouse.core.config import SettingsDep
 from keyhouse.core.db import SessionDep
 from keyhouse.core.http import ListParamsDep, client_address, problems
@@ -25,13 +26,11 @@ router = APIRouter(
 @router.get("", response_model=PageOut[KeyOut], responses=problems(400))
 def list_api_keys(admin: AdminOf, session: SessionDep, params: ListParamsDep) -> object:
     """List the organization's API keys (a page; sortable and filterable)."""
-    query = params.parse(service.key_fields(service.clock.today()))
+    query = params.parse(service.key_fields(clock.today()))
     return service.list_keys(session, admin.organization_id, query)
 
 
-@router.post(
-    "", status_code=201, response_model=KeyCreatedOut, responses=problems(400, 409, 422)
-)
+@router.post("", status_code=201, response_model=KeyCreatedOut, responses=problems(400, 409, 422))
 def create_api_key(
     admin: AdminOf,
     session: SessionDep,
@@ -57,9 +56,7 @@ def create_api_key(
 
 
 @router.get("/{keyId}", response_model=KeyOut)
-def get_api_key(
-    admin: AdminOf, session: SessionDep, key_id: KeyId
-) -> object:
+def get_api_key(admin: AdminOf, session: SessionDep, key_id: KeyId) -> object:
     """One API key."""
     return service.view(service.get(session, admin.organization_id, key_id))
 
@@ -70,9 +67,7 @@ def preview_api_key_deletion(admin: AdminOf, session: SessionDep, key_id: KeyId)
     return service.deletion_preview(session, admin.organization_id, key_id)
 
 
-@router.delete(
-    "/{keyId}", response_model=DeletionOutcomeOut, responses=problems(400, 409, 422)
-)
+@router.delete("/{keyId}", response_model=DeletionOutcomeOut, responses=problems(400, 409, 422))
 def delete_api_key(
     admin: AdminOf,
     session: SessionDep,

@@ -44,8 +44,11 @@ def view(key: ApiKey, today: date | None = None) -> KeyView:
         title=key.title,
         role=key.role,
         email=key.email,
-        created_by={"id": key.created_by_id, "name": key.created_by_name,
-                    "email": key.created_by_email},
+        created_by={
+            "id": key.created_by_id,
+            "name": key.created_by_name,
+            "email": key.created_by_email,
+        },
         creation_date=key.created_at,
         expiration_date=key.expiration_date,
         status="expired" if is_expired(key.expiration_date, today) else "active",

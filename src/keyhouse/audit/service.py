@@ -68,7 +68,7 @@ def record_login_failure(
     session: Session, *, email: str, user: User | None, client: str | None
 ) -> None:
     # Failed logins answer 401, which rolls the request back: record after the rollback.
-    event = {
+    event: dict[str, Any] = {
         "organization_id": None,
         "occurred_at": clock.now(),
         "actor_id": user.id if user else None,
@@ -88,9 +88,7 @@ def record_login_failure(
 AUDIT_FIELDS: dict[str, ListField] = {
     "occurredAt": ListField("occurredAt", FieldType.DATETIME, (AuditEvent.occurred_at,)),
     "action": ListField("action", FieldType.TEXT, (AuditEvent.action,)),
-    "actor": ListField(
-        "actor", FieldType.TEXT, (AuditEvent.actor_name, AuditEvent.actor_email)
-    ),
+    "actor": ListField("actor", FieldType.TEXT, (AuditEvent.actor_name, AuditEvent.actor_email)),
     "actorType": ListField(
         "actorType",
         FieldType.ENUM,

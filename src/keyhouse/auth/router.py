@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
 
 from keyhouse.auth import service
 from keyhouse.auth.dependencies import CSRF_COOKIE, SESSION_COOKIE, CurrentCaller
@@ -11,7 +12,6 @@ from keyhouse.core.config import SettingsDep
 from keyhouse.core.db import SessionDep
 from keyhouse.core.errors import Forbidden
 from keyhouse.core.http import client_address, problems
-from sqlalchemy.orm import Session
 
 # Deliberately public: signing in and reading the portal's settings need no credentials.
 public_router = APIRouter(prefix="/api/v1", tags=["Authentication"])

@@ -55,9 +55,7 @@ def make_engine(url: str, settings: Settings | None = None) -> Engine:
         return engine
     pool_size = settings.db_pool_size if settings else 5
     max_overflow = settings.db_max_overflow if settings else 10
-    return create_engine(
-        url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
-    )
+    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
 
 
 class Database:

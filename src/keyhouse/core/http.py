@@ -19,7 +19,7 @@ def list_params(
         str | None,
         Query(max_length=200, description="`field` or `-field` (descending); comma-separated"),
     ] = None,
-    filter: Annotated[  # noqa: A002 - the documented parameter name
+    filter: Annotated[
         list[str] | None,
         Query(
             max_length=10,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, select, true
 
@@ -44,12 +44,11 @@ OPERATORS: dict[FieldType, frozenset[str]] = {
     ),
     FieldType.ENUM: frozenset({"is", "not", "isAnyOf"}),
 }
+AnySelect = Select[Unpack[tuple[Any, ...]]]
 VALUELESS = frozenset({"isEmpty", "isNotEmpty"})
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DATETIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})"
-)
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})")
 
 
 @dataclass(frozen=True)
@@ -244,15 +243,17 @@ def _date_condition(spec: ListField, operator: str, value: Any) -> ColumnElement
         return column.is_(None)  # type: ignore[no-any-return]
     if operator == "isNotEmpty":
         return column.is_not(None)  # type: ignore[no-any-return]
+    conditions: dict[str, ColumnElement[bool]]
     if spec.type is FieldType.DATE:
-        return {
+        conditions = {
             "is": column == value,
             "not": or_(column != value, column.is_(None)),
             "after": column > value,
             "onOrAfter": column >= value,
             "before": column < value,
             "onOrBefore": column <= value,
-        }[operator]
+        }
+        return conditions[operator]
     # A datetime column compared with a day covers that whole UTC day; compared with an
     # instant, the minute it names (the precision the portal shows).
     if isinstance(value, datetime):
@@ -261,14 +262,15 @@ def _date_condition(spec: ListField, operator: str, value: Any) -> ColumnElement
     else:
         lo = datetime(value.year, value.month, value.day, tzinfo=UTC)
         hi = lo + timedelta(days=1)
-    return {
+    conditions = {
         "is": and_(column >= lo, column < hi),
         "not": or_(column < lo, column >= hi, column.is_(None)),
         "after": column >= hi,
         "onOrAfter": column >= lo,
         "before": column < lo,
         "onOrBefore": column < hi,
-    }[operator]
+    }
+    return conditions[operator]
 
 
 def _enum_condition(spec: ListField, operator: str, values: tuple[str, ...]) -> ColumnElement[bool]:
@@ -301,13 +303,13 @@ class Page:
 
 
 def apply(
-    stmt: Select[Any],
+    stmt: AnySelect,
     query: ListQuery,
     fields: dict[str, ListField],
     *,
     tiebreak: Any,
     default_sort: tuple[SortKey, ...] = (),
-) -> tuple[Select[Any], Select[Any]]:
+) -> tuple[AnySelect, Select[int]]:
     """The page statement and the count statement for `stmt` under `query`."""
     where = [condition(fields[f.field], f) for f in query.filters]
     filtered = stmt.where(and_(true(), *where)) if where else stmt

@@ -11,9 +11,7 @@ T = TypeVar("T")
 
 
 class Out(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, from_attributes=True
-    )
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
 
 
 class In(BaseModel):

@@ -54,9 +54,7 @@ def preview_member_removal(admin: AdminOf, session: SessionDep, member_id: Membe
     return service.deletion_preview(session, admin.organization_id, member_id)
 
 
-@router.delete(
-    "/{memberId}", response_model=DeletionOutcomeOut, responses=problems(400, 409, 422)
-)
+@router.delete("/{memberId}", response_model=DeletionOutcomeOut, responses=problems(400, 409, 422))
 def remove_member(
     admin: AdminOf,
     session: SessionDep,

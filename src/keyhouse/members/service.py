@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.orm import Session
 
@@ -32,7 +30,7 @@ def membership(session: Session, organization_id: str, user_id: str) -> Member |
     ).one_or_none()
 
 
-def _ref_stmt() -> Select[Any]:
+def _ref_stmt() -> Select[str, str, str, str]:
     return select(Member.id, User.name, User.email, Member.role).join(
         User, User.id == Member.user_id
     )
@@ -115,9 +113,7 @@ def change_role(
         )
     if role == "viewer":
         holds = session.scalar(
-            select(
-                exists().where(Permission.principal_id == member_id, Permission.level >= MODIFY)
-            )
+            select(exists().where(Permission.principal_id == member_id, Permission.level >= MODIFY))
         )
         if holds:
             raise Conflict(
@@ -199,6 +195,11 @@ def resources_owned(plan: Preview, what: str) -> Conflict:
 
 
 def count_members(session: Session, organization_id: str) -> int:
-    return session.scalar(
-        select(func.count()).select_from(Member).where(Member.organization_id == organization_id)
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Member)
+            .where(Member.organization_id == organization_id)
+        )
+        or 0
+    )

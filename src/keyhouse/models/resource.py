@@ -29,9 +29,7 @@ class Resource(Base):
     __tablename__ = "resources"
     __table_args__ = (
         UniqueConstraint("organization_id", "id"),
-        CheckConstraint(
-            "kind IN ('datasources', 'projects', 'layers', 'tables')", name="kind"
-        ),
+        CheckConstraint("kind IN ('datasources', 'projects', 'layers', 'tables')", name="kind"),
         CheckConstraint(
             "(kind IN ('layers', 'tables')) = "
             "(project_id IS NOT NULL AND data_source_id IS NOT NULL)",

@@ -59,7 +59,9 @@ def create_user(session: Session, email: str, name: str, password: str) -> User:
         raise Invalid("password", "must be at least 8 characters")
     if find_user(session, email) is not None:
         raise Conflict(f"A user with the email {email} exists.", code="email_taken")
-    user = User(email=email, name=name, password_hash=hash_password(password), created_at=clock.now())
+    user = User(
+        email=email, name=name, password_hash=hash_password(password), created_at=clock.now()
+    )
     session.add(user)
     session.flush()
     return user

@@ -9,11 +9,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, delete, exists, insert, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Exists,
+    Select,
+    and_,
+    delete,
+    exists,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from keyhouse.core.errors import BadRequest, Invalid
 from keyhouse.models import OWNER, Member, Permission, Resource, User
+
+RefSelect = Select[str, str, str]
 
 
 @dataclass(frozen=True)
@@ -47,7 +61,7 @@ class Outcome:
     deleted: list[ResourceRef]
 
 
-def _other_owner(principal_id: str) -> exists:
+def _other_owner(principal_id: str) -> Exists:
     other = aliased(Permission)
     return exists().where(
         other.resource_id == Permission.resource_id,
@@ -56,26 +70,26 @@ def _other_owner(principal_id: str) -> exists:
     )
 
 
-def _owned_by(principal_id: str) -> list[object]:
+def _owned_by(principal_id: str) -> list[ColumnElement[bool]]:
     return [Permission.principal_id == principal_id, Permission.level == OWNER]
 
 
-def sole_owned_ids(principal_id: str):  # type: ignore[no-untyped-def]
+def sole_owned_ids(principal_id: str) -> Select[str]:
     """Subquery: ids of resources whose only owner is `principal_id`."""
     return select(Permission.resource_id).where(
         *_owned_by(principal_id), ~_other_owner(principal_id)
     )
 
 
-def _refs(session: Session, stmt) -> list[ResourceRef]:  # type: ignore[no-untyped-def]
+def _refs(session: Session, stmt: RefSelect) -> list[ResourceRef]:
     return [ResourceRef(r.kind, r.id, r.name) for r in session.execute(stmt)]
 
 
-def _ref_columns():  # type: ignore[no-untyped-def]
+def _ref_columns() -> RefSelect:
     return select(Resource.kind, Resource.id, Resource.name)
 
 
-def _order(stmt):  # type: ignore[no-untyped-def]
+def _order(stmt: RefSelect) -> RefSelect:
     return stmt.order_by(Resource.kind, Resource.name, Resource.id)
 
 
@@ -266,8 +280,11 @@ def summary(outcome: Outcome, limit: int = 1000) -> dict[str, object]:
 
     return {
         "recipient": (
-            {"id": outcome.recipient.id, "name": outcome.recipient.name,
-             "email": outcome.recipient.email}
+            {
+                "id": outcome.recipient.id,
+                "name": outcome.recipient.name,
+                "email": outcome.recipient.email,
+            }
             if outcome.recipient
             else None
         ),

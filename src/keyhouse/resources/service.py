@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -319,9 +320,7 @@ class EntryView:
     permission: str
 
 
-def get_permissions(
-    session: Session, actor: Actor, kind: str, resource_id: str
-) -> list[EntryView]:
+def get_permissions(session: Session, actor: Actor, kind: str, resource_id: str) -> list[EntryView]:
     resource = _load(session, actor, kind, resource_id)
     return _entry_views(session, resource.id)
 
@@ -338,7 +337,7 @@ def put_permissions(
     actor: Actor,
     kind: str,
     resource_id: str,
-    entries: list[tuple[str, str]],
+    entries: Sequence[tuple[str, str]],
     *,
     client: str | None,
 ) -> list[EntryView]:

@@ -52,7 +52,8 @@ function previewFrom(body: Record<string, unknown>): DeletionPreview | null {
 export default function DeleteKeyDialog({ orgId, apiKey, onClose, onDeleted, onMissing }: Props) {
   const [preview, setPreview] = useState<DeletionPreview | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
-  const [choice, setChoice] = useState<Choice>("transfer");
+  // Never a destructive default: with no one to receive the resources, nothing is chosen.
+  const [choice, setChoice] = useState<Choice | null>(null);
   const [recipientId, setRecipientId] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -66,8 +67,7 @@ export default function DeleteKeyDialog({ orgId, apiKey, onClose, onDeleted, onM
       }),
     ).then(
       (p) => {
-        setPreview(p);
-        if (p.eligibleRecipients.length === 0) setChoice("delete");
+        showPreview(p);
       },
       (e: unknown) => {
         if (controller.signal.aborted) return;
@@ -80,9 +80,15 @@ export default function DeleteKeyDialog({ orgId, apiKey, onClose, onDeleted, onM
     };
   }, [orgId, apiKey.id, onMissing]);
 
+  function showPreview(p: DeletionPreview) {
+    setPreview(p);
+    setRecipientId("");
+    setChoice(p.eligibleRecipients.length > 0 ? "transfer" : null);
+  }
+
   const ownsResources = (preview?.soleOwned.length ?? 0) > 0;
   const canDelete =
-    preview !== null && !busy && (!ownsResources || choice === "delete" || recipientId !== "");
+    preview !== null && !busy && (!ownsResources || choice === "delete" || (choice === "transfer" && recipientId !== ""));
   const recipient = preview?.eligibleRecipients.find((m) => m.id === recipientId) ?? null;
 
   const confirm = () => {
@@ -108,7 +114,7 @@ export default function DeleteKeyDialog({ orgId, apiKey, onClose, onDeleted, onM
         if (e instanceof ApiError && e.code === "resources_owned") {
           // It came to own resources since the preview: show the new situation.
           const fresh = previewFrom(e.problem);
-          if (fresh) setPreview(fresh);
+          if (fresh) showPreview(fresh);
           setError("This key now owns resources. Choose what happens to them, then delete again.");
         } else if (e instanceof ApiError && e.status === 404) {
           onMissing();
@@ -178,7 +184,7 @@ export default function DeleteKeyDialog({ orgId, apiKey, onClose, onDeleted, onM
               </FormLabel>
               <RadioGroup
                 aria-labelledby="delete-choice-label"
-                value={choice}
+                value={choice ?? ""}
                 onChange={(e) => {
                   setChoice(e.target.value as Choice);
                 }}

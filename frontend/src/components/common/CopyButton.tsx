@@ -6,7 +6,8 @@ import { useEffect, useState } from "react";
 
 /** Copies text to the clipboard; falls back to a hidden textarea where the API is missing. */
 export async function copyText(text: string): Promise<void> {
-  if (typeof navigator !== "undefined" && window.isSecureContext) {
+  // navigator.clipboard exists in secure contexts (https, localhost) only.
+  if (typeof navigator !== "undefined" && "clipboard" in navigator) {
     try {
       await navigator.clipboard.writeText(text);
       return;
