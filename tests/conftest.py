@@ -13,12 +13,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from keyhouse.app import create_app
+from keyhouse.auth.passwords import use_cheap_hashing_for_tests
 from keyhouse.core import clock
 from keyhouse.core.config import Settings
 from keyhouse.core.db import Database
 from keyhouse.core.migrate import upgrade
 from keyhouse.models import Base
 from tests.factories import World, build_world
+
+use_cheap_hashing_for_tests()
 
 POSTGRES_URL = os.environ.get("KEYHOUSE_TEST_POSTGRES_URL")
 ENGINES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])

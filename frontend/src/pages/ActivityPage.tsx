@@ -25,11 +25,11 @@ const columns: GridColDef<AuditEvent>[] = [
     headerName: "Who",
     flex: 1,
     minWidth: 180,
-    valueGetter: (_v, row) => row.actor?.name ?? "",
+    valueGetter: (_v, row) => row.actor.name,
     renderCell: ({ row }) => (
       <Box sx={{ lineHeight: 1.3 }}>
-        <div>{row.actor?.name ?? "System"}</div>
-        {row.actor?.email && (
+        <div>{row.actor.name}</div>
+        {row.actor.email && (
           <Typography variant="body2" color="text.secondary">
             {row.actor.email}
           </Typography>
@@ -50,7 +50,7 @@ const columns: GridColDef<AuditEvent>[] = [
     minWidth: 180,
     renderCell: ({ row }) => (
       <Box sx={{ lineHeight: 1.3 }}>
-        <div>{row.targetName ?? row.targetId ?? ""}</div>
+        <div>{row.targetName || row.targetId}</div>
         <Typography variant="body2" color="text.secondary">
           {row.targetType}
         </Typography>

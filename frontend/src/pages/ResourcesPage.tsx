@@ -60,7 +60,7 @@ const columns: GridColDef<Resource>[] = [
     filterable: false,
     renderCell: ({ row }) => (
       <Box component="span" sx={{ color: "text.secondary" }}>
-        {row.description ?? ""}
+        {row.description}
       </Box>
     ),
   },

@@ -10,6 +10,13 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("keyhouse-timing-equalizer")
 
 
+def use_cheap_hashing_for_tests() -> None:
+    """Minimal argon2 cost: test suites hash hundreds of passwords."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    _DUMMY_HASH = _hasher.hash("keyhouse-timing-equalizer")
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
