@@ -21,6 +21,7 @@ from keyhouse.core.config import Settings, get_settings
 from keyhouse.core.db import Database
 from keyhouse.core.errors import DomainError
 from keyhouse.core.middleware import GuardMiddleware
+from keyhouse.core.ratelimit import FailureLimiter
 from keyhouse.members.router import router as members_router
 from keyhouse.resources.router import router as resources_router
 
@@ -116,7 +117,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_exception_handler(DomainError, _domain_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.add_exception_handler(Exception, _unexpected_handler)
-    app.add_middleware(GuardMiddleware)
+    app.state.auth_limiter = FailureLimiter(
+        settings.auth_failure_limit, settings.auth_failure_window_seconds
+    )
+    app.add_middleware(
+        GuardMiddleware,
+        trusted_proxies=settings.trusted_proxy_set(),
+        max_body_bytes=settings.max_body_bytes,
+    )
 
     @app.get("/healthz", tags=["Meta"])
     def healthz() -> dict[str, str]:

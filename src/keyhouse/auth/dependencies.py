@@ -8,12 +8,21 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Path, Request
 
+from keyhouse.audit import service as audit
 from keyhouse.auth import api_key_auth
 from keyhouse.auth import service as sessions
 from keyhouse.auth.api_key_auth import VerifiedKey
 from keyhouse.auth.principal import Principal
-from keyhouse.core.db import UNSAFE_METHODS, Database, SessionDep
-from keyhouse.core.errors import BadRequest, Forbidden, NotFound, Unauthenticated
+from keyhouse.core.db import UNSAFE_METHODS, Database, SessionDep, after_rollback
+from keyhouse.core.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthenticated,
+)
+from keyhouse.core.http import client_address
+from keyhouse.core.ratelimit import FailureLimiter
 from keyhouse.members import service as members
 
 SESSION_COOKIE = "kh_session"
@@ -51,7 +60,12 @@ def authenticate(request: Request, session: SessionDep) -> Caller:
     """The caller, by API key header or by session cookie (then CSRF-checked)."""
     secret = _presented_key(request)
     if secret is not None:
-        return Caller(kind="apiKey", key=api_key_auth.verify(session, secret))
+        try:
+            return Caller(kind="apiKey", key=api_key_auth.verify(session, secret))
+        except Unauthenticated:
+            # Valid keys are never slowed down; only failures count and get limited.
+            limit_failures(request)
+            raise
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         user = sessions.resolve(session, token)
@@ -63,6 +77,20 @@ def authenticate(request: Request, session: SessionDep) -> Caller:
                 raise Forbidden(f"Missing or wrong {CSRF_HEADER} header.", code="csrf_failed")
         return Caller(kind="session", user=user)
     raise Unauthenticated("Sign in, or send an API key in the 'Api-Key' header.")
+
+
+def limit_failures(request: Request, *, record: bool = True) -> None:
+    """Count a failed authentication; past the limit the client gets 429."""
+    limiter: FailureLimiter = request.app.state.auth_limiter
+    client = client_address(request) or "unknown"
+    if record:
+        limiter.record_failure(client)
+    retry = limiter.retry_after(client)
+    if retry is not None:
+        raise TooManyRequests(
+            f"Too many failed sign-in or API-key attempts; retry in {retry} s.",
+            headers={"Retry-After": str(retry)},
+        )
 
 
 CurrentCaller = Annotated[Caller, Depends(authenticate)]
@@ -121,12 +149,30 @@ def _record_use(request: Request, session: SessionDep, key_id: str) -> None:
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require_admin(principal: CurrentPrincipal) -> Principal:
+def require_admin(principal: CurrentPrincipal, request: Request, session: SessionDep) -> Principal:
+    if principal.is_admin:
+        return principal
     if principal.kind == "apiKey":
-        raise Forbidden("API keys cannot manage the organization; sign in as an administrator.")
-    if not principal.is_admin:
-        raise Forbidden("Only administrators of the organization can do this.")
-    return principal
+        detail = "API keys cannot manage the organization; sign in as an administrator."
+    else:
+        detail = "Only administrators of the organization can do this."
+    client = client_address(request)
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    after_rollback(
+        session,
+        lambda s: audit.record(
+            s,
+            organization_id=principal.organization_id,
+            actor=principal,
+            action="access.denied",
+            target_type="endpoint",
+            target_id=None,
+            target_name=f"{request.method} {path}"[:200],
+            client=client,
+        ),
+    )
+    raise Forbidden(detail)
 
 
 AdminOf = Annotated[Principal, Depends(require_admin)]

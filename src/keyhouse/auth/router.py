@@ -6,11 +6,16 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
 from keyhouse.auth import service
-from keyhouse.auth.dependencies import CSRF_COOKIE, SESSION_COOKIE, CurrentCaller
+from keyhouse.auth.dependencies import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    CurrentCaller,
+    limit_failures,
+)
 from keyhouse.auth.schemas import ConfigOut, LoginIn, MeOut
 from keyhouse.core.config import SettingsDep
 from keyhouse.core.db import SessionDep
-from keyhouse.core.errors import Forbidden
+from keyhouse.core.errors import Forbidden, Unauthenticated
 from keyhouse.core.http import client_address, problems
 
 # Deliberately public: signing in and reading the portal's settings need no credentials.
@@ -48,9 +53,14 @@ def login(
 ) -> object:
     """Sign in with email and password; sets the session and CSRF cookies."""
     lifetime = timedelta(hours=settings.session_lifetime_hours)
-    token, csrf, user = service.login(
-        session, body.email, body.password, lifetime=lifetime, client=client_address(request)
-    )
+    limit_failures(request, record=False)
+    try:
+        token, csrf, user = service.login(
+            session, body.email, body.password, lifetime=lifetime, client=client_address(request)
+        )
+    except Unauthenticated:
+        limit_failures(request)
+        raise
     secure = settings.cookie_secure or request.url.scheme == "https"
     max_age = int(lifetime.total_seconds())
     response.set_cookie(

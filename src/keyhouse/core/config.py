@@ -23,8 +23,17 @@ class Settings(BaseSettings):
     session_lifetime_hours: int = Field(default=12, ge=1)
     # Secure cookies need HTTPS; behind a TLS-terminating proxy set this to true.
     cookie_secure: bool = False
+    # Failed authentications (bad keys, bad passwords) allowed per client and window.
+    auth_failure_limit: int = Field(default=20, ge=1)
+    auth_failure_window_seconds: int = Field(default=60, ge=1)
+    # Comma-separated proxy addresses whose X-Forwarded-For is believed.
+    trusted_proxies: str = ""
+    max_body_bytes: int = Field(default=262_144, ge=1024)
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
+
+    def trusted_proxy_set(self) -> frozenset[str]:
+        return frozenset(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
 
     def resolved_database_url(self) -> str:
         url = self.database_url or f"sqlite:///{(self.data_dir / 'keyhouse.db').as_posix()}"

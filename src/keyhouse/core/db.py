@@ -89,13 +89,13 @@ class Database:
         self.engine.dispose()
 
 
-def after_rollback(session: Session, action: Callable[[Session], None]) -> None:
+def after_rollback(session: Session, action: Callable[[Session], object]) -> None:
     """Run `action` in a fresh transaction if this one rolls back (records of refusals)."""
     session.info.setdefault("after_rollback", []).append(action)
 
 
 def _run_after_rollback(session: Session) -> None:
-    actions: list[Callable[[Session], None]] = session.info.pop("after_rollback", [])
+    actions: list[Callable[[Session], object]] = session.info.pop("after_rollback", [])
     if not actions:
         return
     try:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, select, true
 
@@ -44,7 +44,7 @@ OPERATORS: dict[FieldType, frozenset[str]] = {
     ),
     FieldType.ENUM: frozenset({"is", "not", "isAnyOf"}),
 }
-AnySelect = Select[Unpack[tuple[Any, ...]]]
+AnySelect = Select[*tuple[Any, ...]]
 VALUELESS = frozenset({"isEmpty", "isNotEmpty"})
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -15,6 +15,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keyhouse.auth.keys import looks_like_key
+from keyhouse.core.errors import DomainError
 
 access_log = logging.getLogger("keyhouse.access")
 
@@ -43,9 +44,58 @@ def key_in_query(query_string: bytes) -> bool:
     return False
 
 
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def client_from(scope: Scope, trusted: frozenset[str]) -> str | None:
+    """The connection's peer, or, behind a trusted proxy, the nearest untrusted hop."""
+    client = scope.get("client")
+    peer: str | None = client[0] if client else None
+    if peer is None or peer not in trusted:
+        return peer
+    forwarded: list[str] = []
+    for name, value in scope.get("headers", []):
+        if name == b"x-forwarded-for":
+            forwarded.extend(v.strip() for v in value.decode("latin-1").split(","))
+    # Walk from the right: every hop a trusted proxy added is believed, the first
+    # untrusted one is the client. Entries further left are the client's own claims.
+    for hop in reversed(forwarded):
+        if hop and hop not in trusted:
+            return hop
+    return peer
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _same_origin(scope: Scope, origin: str) -> bool:
+    host = _header(scope, b"host")
+    if host is None:
+        return False
+    scheme = scope.get("scheme", "http")
+    return origin in (f"{scheme}://{host}", f"https://{host}")
+
+
+class BodyTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+    title = "Request body too large"
+
+
 class GuardMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        trusted_proxies: frozenset[str] = frozenset(),
+        max_body_bytes: int = 262_144,
+    ) -> None:
         self.app = app
+        self.trusted = trusted_proxies
+        self.max_body = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,39 +120,103 @@ class GuardMiddleware:
                     headers.setdefault("Cache-Control", "no-store")
             await send(message)
 
+        client = client_from(scope, self.trusted)
+        scope.setdefault("state", {})["client_address"] = client
         try:
-            if scope.get("query_string") and key_in_query(scope["query_string"]):
-                await _refuse_key_in_url(send_with_headers)
+            refusal = self._refusal(scope)
+            if refusal is not None:
+                await _problem(send_with_headers, *refusal)
             else:
-                await self.app(scope, receive, send_with_headers)
+                await self.app(scope, self._bounded(receive), send_with_headers)
         finally:
-            client = scope.get("client")
             access_log.info(
                 '%s "%s %s" %s %.1fms',
-                client[0] if client else "-",
+                client or "-",
                 scope.get("method", "-"),
                 path,
                 status,
                 (time.perf_counter() - started) * 1000,
             )
 
+    def _refusal(self, scope: Scope) -> tuple[int, str, str, str] | None:
+        """A problem to answer at once, before any application work."""
+        if scope.get("query_string") and key_in_query(scope["query_string"]):
+            return (
+                400,
+                "api_key_in_url",
+                "API key in URL",
+                "API keys must not be sent in the URL (it ends up in logs and histories); "
+                "send it in the 'Api-Key' or 'Authorization: Bearer' header. "
+                "Consider this key exposed and replace it.",
+            )
+        if scope.get("method") not in UNSAFE:
+            return None
+        origin = _header(scope, b"origin")
+        if origin is not None and origin != "null" and not _same_origin(scope, origin):
+            return (
+                403,
+                "origin_mismatch",
+                "Cross-origin request refused",
+                f"Requests from {origin[:100]} may not change anything here.",
+            )
+        if origin == "null":
+            return (
+                403,
+                "origin_mismatch",
+                "Cross-origin request refused",
+                "Requests from an opaque origin may not change anything here.",
+            )
+        length = _header(scope, b"content-length")
+        chunked = "chunked" in (_header(scope, b"transfer-encoding") or "").lower()
+        has_body = chunked or (length is not None and length.strip() not in ("", "0"))
+        if length is not None and length.strip().isdigit() and int(length) > self.max_body:
+            return (
+                413,
+                "payload_too_large",
+                "Request body too large",
+                f"Request bodies are limited to {self.max_body} bytes.",
+            )
+        if has_body and scope.get("path", "").startswith("/api/"):
+            media = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+            if media != "application/json" and not media.endswith("+json"):
+                return (
+                    415,
+                    "unsupported_media_type",
+                    "Unsupported media type",
+                    "Send the body as JSON with 'Content-Type: application/json'.",
+                )
+        return None
 
-async def _refuse_key_in_url(send: Send) -> None:
+    def _bounded(self, receive: Receive) -> Receive:
+        """Refuse bodies that grow past the limit without announcing their length."""
+        seen = 0
+
+        async def bounded() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body:
+                    raise BodyTooLarge(f"Request bodies are limited to {self.max_body} bytes.")
+            return message
+
+        return bounded
+
+
+async def _problem(send: Send, status: int, code: str, title: str, detail: str) -> None:
     body = json.dumps(
         {
-            "type": "https://keyhouse.dev/problems/api-key-in-url",
-            "title": "API key in URL",
-            "status": 400,
-            "detail": "API keys must not be sent in the URL (it ends up in logs and histories); "
-            "send it in the 'Api-Key' or 'Authorization: Bearer' header. "
-            "Consider this key exposed and replace it.",
-            "code": "api_key_in_url",
+            "type": f"https://keyhouse.dev/problems/{code.replace('_', '-')}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "code": code,
         }
     ).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 400,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(body)).encode()),
