@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from keyhouse.app import create_app
@@ -22,6 +23,11 @@ from keyhouse.models import Base
 from tests.factories import World, build_world
 
 use_cheap_hashing_for_tests()
+
+# No deadlines: a loaded CI machine must not turn slowness into failures.
+hypothesis_settings.register_profile("keyhouse", deadline=None, max_examples=200)
+hypothesis_settings.register_profile("quick", deadline=None, max_examples=25)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "keyhouse"))
 
 POSTGRES_URL = os.environ.get("KEYHOUSE_TEST_POSTGRES_URL")
 ENGINES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])

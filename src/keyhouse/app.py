@@ -20,6 +20,7 @@ from keyhouse.auth.router import router as auth_router
 from keyhouse.core.config import Settings, get_settings
 from keyhouse.core.db import Database
 from keyhouse.core.errors import DomainError
+from keyhouse.core.http import problems
 from keyhouse.core.middleware import GuardMiddleware
 from keyhouse.core.ratelimit import FailureLimiter
 from keyhouse.members.router import router as members_router
@@ -67,6 +68,9 @@ def _message(error: dict[str, Any]) -> str:
 async def _validation_handler(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [{"field": _field(tuple(e["loc"])), "message": _message(e)} for e in exc.errors()]
+    if any(e["loc"] and e["loc"][0] == "path" for e in exc.errors()):
+        # /organizations/{orgId}/not-a-kind names nothing that exists.
+        return problem_response(404, "not_found", "Not found", "No such resource kind.")
     if any(e["loc"] and e["loc"][0] == "query" for e in exc.errors()):
         first = errors[0]
         return problem_response(
@@ -110,6 +114,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.settings = settings
     app.state.db = db or Database(settings.resolved_database_url(), settings)
@@ -131,13 +136,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         """Liveness: answers without authentication or database work."""
         return {"status": "ok"}
 
-    app.include_router(auth_public_router)
-    app.include_router(auth_router)
-    app.include_router(api_keys_router)
-    app.include_router(members_router)
-    app.include_router(audit_router)
+    # Any route can meet these: a key in the URL or two keys (400), a body that is not
+    # JSON or too large (413, 415), bad input (422), too many failed authentications (429).
+    common = problems(400, 413, 415, 422, 429)
+    for router in (auth_public_router, auth_router, api_keys_router, members_router, audit_router):
+        app.include_router(router, responses=common)
     # Last: its /{kind} path would otherwise shadow the fixed ones above.
-    app.include_router(resources_router)
+    app.include_router(resources_router, responses=common)
     _mount_portal(app)
     return app
 

@@ -7,16 +7,13 @@ import re
 import zlib
 
 import pytest
-from hypothesis import assume, example, given, settings
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from keyhouse.auth import keys
 
 BASE62 = keys.ALPHABET
 VALID_SHAPE = re.compile(r"kh_[0-9A-Za-z]{38}")
-
-settings.register_profile("keyhouse", deadline=None, max_examples=200)
-settings.load_profile("keyhouse")
 
 
 def decode_base62(text: str) -> int:

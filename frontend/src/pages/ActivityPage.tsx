@@ -10,7 +10,7 @@ import AdminOnly from "../components/common/AdminOnly";
 import ListGrid from "../components/common/ListGrid";
 import PageHeader from "../components/common/PageHeader";
 import { formatDateTime } from "../lib/dates";
-import { describeDetails } from "../lib/auditDetails";
+import { actionLabel, describeDetails, targetTypeLabel } from "../lib/auditDetails";
 
 const columns: GridColDef<AuditEvent>[] = [
   {
@@ -27,13 +27,13 @@ const columns: GridColDef<AuditEvent>[] = [
     minWidth: 180,
     valueGetter: (_v, row) => row.actor.name,
     renderCell: ({ row }) => (
-      <Box sx={{ lineHeight: 1.3 }}>
-        <div>{row.actor.name}</div>
-        {row.actor.email && (
-          <Typography variant="body2" color="text.secondary">
-            {row.actor.email}
-          </Typography>
-        )}
+      <Box sx={{ lineHeight: 1.3, minWidth: 0 }}>
+        <Typography variant="body2" noWrap title={row.actor.name}>
+          {row.actor.name}
+        </Typography>
+        <Typography variant="caption" color="text.secondary" noWrap component="div" title={row.actor.email}>
+          {row.actor.type === "apiKey" ? "API key" : row.actor.email}
+        </Typography>
       </Box>
     ),
   },
@@ -41,7 +41,9 @@ const columns: GridColDef<AuditEvent>[] = [
     field: "action",
     headerName: "Action",
     width: 200,
-    renderCell: ({ row }) => <Chip size="small" variant="outlined" label={row.action} />,
+    renderCell: ({ row }) => (
+      <Chip size="small" variant="outlined" label={actionLabel(row.action)} title={row.action} />
+    ),
   },
   {
     field: "targetName",
@@ -50,9 +52,9 @@ const columns: GridColDef<AuditEvent>[] = [
     minWidth: 180,
     renderCell: ({ row }) => (
       <Box sx={{ lineHeight: 1.3 }}>
-        <div>{row.targetName || row.targetId}</div>
-        <Typography variant="body2" color="text.secondary">
-          {row.targetType}
+        <Typography variant="body2">{row.targetName || row.targetId}</Typography>
+        <Typography variant="caption" color="text.secondary">
+          {targetTypeLabel(row.targetType)}
         </Typography>
       </Box>
     ),

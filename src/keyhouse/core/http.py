@@ -65,6 +65,7 @@ _DESCRIPTIONS = {
     403: "Forbidden (forbidden, csrf_failed)",
     404: "Not found, or another organization's",
     409: "Conflict",
+    413: "Request body too large",
     415: "Unsupported media type",
     422: "Validation failed (validation_failed with errors)",
     429: "Too many requests",

@@ -2,7 +2,6 @@ import AppBar from "@mui/material/AppBar";
 import Box from "@mui/material/Box";
 import Drawer from "@mui/material/Drawer";
 import Toolbar from "@mui/material/Toolbar";
-import Typography from "@mui/material/Typography";
 import { useEffect } from "react";
 import { Outlet, useParams } from "react-router";
 import { useSession } from "../../auth/AuthContext";
@@ -72,9 +71,6 @@ export default function OrgLayout() {
             message="This organization does not exist, or you are not one of its members."
           />
         )}
-        <Typography component="p" variant="caption" color="text.disabled" sx={{ mt: 4 }}>
-          Keyhouse
-        </Typography>
       </Box>
     </Box>
   );
