@@ -32,6 +32,7 @@ import { useNotify } from "../components/common/Notifier";
 import PageHeader from "../components/common/PageHeader";
 import { useServerList } from "../hooks/useServerList";
 import { deletionMessage } from "../lib/deletionMessage";
+import { GRID_LOCALE_TEXT, withApiOperators } from "../lib/gridOperators";
 import { loadGridPrefs, PAGE_SIZES, saveGridPrefs, type GridPrefs } from "../lib/gridPrefs";
 import { filterParams, toListQuery } from "../lib/listQuery";
 
@@ -100,9 +101,11 @@ function ApiKeysView({ orgId }: { orgId: string }) {
 
   const columns = useMemo(
     () =>
-      keyColumns((key, anchor) => {
-        setMenu({ key, anchor });
-      }),
+      withApiOperators(
+        keyColumns((key, anchor) => {
+          setMenu({ key, anchor });
+        }),
+      ),
     [],
   );
   const refresh = () => {
@@ -158,6 +161,7 @@ function ApiKeysView({ orgId }: { orgId: string }) {
       <Paper variant="outlined" sx={{ overflow: "hidden" }}>
         <DataGrid
           aria-label="API keys"
+          localeText={GRID_LOCALE_TEXT}
           rows={rows}
           columns={columns}
           getRowId={(r) => r.id}
@@ -193,7 +197,7 @@ function ApiKeysView({ orgId }: { orgId: string }) {
             loadingOverlay: { variant: "linear-progress", noRowsVariant: "skeleton" },
           }}
           sx={{
-            minHeight: 320,
+            minHeight: rows.length ? undefined : 320,
             "& .row-menu-button": { opacity: 0, transition: "opacity 120ms" },
             "& .MuiDataGrid-row:hover .row-menu-button, & .row-menu-button:focus-visible, & .row-menu-button[aria-expanded='true'], & .MuiDataGrid-row.Mui-selected .row-menu-button":
               { opacity: 1 },

@@ -29,6 +29,10 @@ _LOOKUP = select(
     ApiKey.expiration_date,
     ApiKey.last_used_at,
 ).where(ApiKey.secret_digest == bindparam("digest"))
+# Writes by a key hold a share lock on its row until commit, so a concurrent deletion
+# (which locks the row for update) either waits for the write and then transfers what it
+# created, or goes first and the write finds no key. Nothing is orphaned in between.
+_LOOKUP_SHARED = _LOOKUP.with_for_update(read=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +52,11 @@ def is_expired(expiration_date: date, today: date) -> bool:
     return today > expiration_date
 
 
-def verify(session: Session | Connection, secret: str) -> VerifiedKey:
+def verify(session: Session | Connection, secret: str, *, lock: bool = False) -> VerifiedKey:
     if not keys.is_well_formed(secret):
         raise Unauthenticated("The API key is not valid.", code="api_key_invalid")
-    row = session.execute(_LOOKUP, {"digest": keys.digest(secret)}).one_or_none()
+    statement = _LOOKUP_SHARED if lock else _LOOKUP
+    row = session.execute(statement, {"digest": keys.digest(secret)}).one_or_none()
     if row is None:
         raise Unauthenticated("The API key is not valid.", code="api_key_invalid")
     now = clock.now()

@@ -61,7 +61,8 @@ def authenticate(request: Request, session: SessionDep) -> Caller:
     secret = _presented_key(request)
     if secret is not None:
         try:
-            return Caller(kind="apiKey", key=api_key_auth.verify(session, secret))
+            key = api_key_auth.verify(session, secret, lock=request.method in UNSAFE_METHODS)
+            return Caller(kind="apiKey", key=key)
         except Unauthenticated:
             # Valid keys are never slowed down; only failures count and get limited.
             limit_failures(request)
@@ -118,7 +119,9 @@ def current_principal(
             email=key.email,
         )
     assert caller.user is not None
-    member = members.membership(session, org_id, caller.user.id)
+    member = members.membership(
+        session, org_id, caller.user.id, lock=request.method in UNSAFE_METHODS
+    )
     if member is None:
         raise NotFound("No such organization.")
     return Principal(

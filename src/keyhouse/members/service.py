@@ -24,10 +24,16 @@ MEMBER_FIELDS: dict[str, ListField] = {
 }
 
 
-def membership(session: Session, organization_id: str, user_id: str) -> Member | None:
-    return session.scalars(
-        select(Member).where(Member.organization_id == organization_id, Member.user_id == user_id)
-    ).one_or_none()
+def membership(
+    session: Session, organization_id: str, user_id: str, *, lock: bool = False
+) -> Member | None:
+    """The user's membership; `lock` holds a share lock so a removal waits for our write."""
+    stmt = select(Member).where(
+        Member.organization_id == organization_id, Member.user_id == user_id
+    )
+    if lock:
+        stmt = stmt.with_for_update(read=True)
+    return session.scalars(stmt).one_or_none()
 
 
 def _ref_stmt() -> Select[str, str, str, str]:

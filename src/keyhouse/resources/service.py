@@ -398,12 +398,11 @@ def put_permissions(
 
 
 def _in_org(session: Session, organization_id: str, principal_id: str) -> bool:
-    return bool(
-        session.scalar(
-            select(
-                exists().where(
-                    Principal.id == principal_id, Principal.organization_id == organization_id
-                )
-            )
-        )
+    # A share lock: a concurrent deletion of this principal waits for this change, then
+    # settles the entries it finds (instead of cascading an owner entry away unseen).
+    found = session.scalar(
+        select(Principal.id)
+        .where(Principal.id == principal_id, Principal.organization_id == organization_id)
+        .with_for_update(read=True)
     )
+    return found is not None

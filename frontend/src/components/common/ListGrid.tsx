@@ -14,6 +14,7 @@ import { ApiError, describeError } from "../../api/problem";
 import type { ListQuery } from "../../api/types";
 import { useServerList, type Page } from "../../hooks/useServerList";
 import { PAGE_SIZES } from "../../lib/gridPrefs";
+import { GRID_LOCALE_TEXT, withApiOperators } from "../../lib/gridOperators";
 import { filterParams, toListQuery } from "../../lib/listQuery";
 import GridFooter from "./GridFooter";
 import { EmptyOverlay } from "./GridOverlays";
@@ -42,6 +43,7 @@ export default function ListGrid<T extends GridValidRowModel & { id: string }>({
   getRowHeight,
 }: Props<T>) {
   const notify = useNotify();
+  const apiColumns = useMemo(() => withApiOperators(columns), [columns]);
   const [pagination, setPagination] = useState<GridPaginationModel>({ page: 0, pageSize: 25 });
   const [sortModel, setSortModel] = useState<GridSortModel>(initialSort);
   const [filterModel, setFilterModel] = useState<GridFilterModel>({ items: [] });
@@ -82,8 +84,9 @@ export default function ListGrid<T extends GridValidRowModel & { id: string }>({
       <Paper variant="outlined" sx={{ overflow: "hidden" }}>
         <DataGrid
           aria-label={label}
+          localeText={GRID_LOCALE_TEXT}
           rows={rows}
-          columns={columns}
+          columns={apiColumns}
           getRowId={(r) => r.id}
           rowCount={total}
           loading={loading}
@@ -114,7 +117,7 @@ export default function ListGrid<T extends GridValidRowModel & { id: string }>({
               : { message: emptyMessage, hint: emptyHint },
             loadingOverlay: { variant: "linear-progress", noRowsVariant: "skeleton" },
           }}
-          sx={{ minHeight: 280, "& .MuiDataGrid-cell": { py: getRowHeight ? 1 : 0 } }}
+          sx={{ minHeight: rows.length ? undefined : 280, "& .MuiDataGrid-cell": { py: getRowHeight ? 1 : 0 } }}
         />
       </Paper>
     </>
