@@ -24,7 +24,7 @@ cleanup() {
   rm -rf "$datadir"
 }
 trap cleanup EXIT
-"${as_pg[@]}" "$bindir/initdb" -D "$datadir/db" -U keyhouse --auth=trust -E UTF8 >/dev/null
+"${as_pg[@]}" "$bindir/initdb" -D "$datadir/db" -U keyhouse --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 "${as_pg[@]}" "$bindir/pg_ctl" -D "$datadir/db" -l "$datadir/log" -w \
   -o "-c listen_addresses=127.0.0.1 -p $port -k $datadir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
   start >/dev/null

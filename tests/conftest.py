@@ -110,20 +110,3 @@ def frozen_clock() -> Iterator[FrozenClock]:
     clock.set_clock(fake)
     yield fake
     clock.set_clock(None)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def cheap_password_hashing() -> Iterator[None]:
-    """Argon2 with minimal cost in tests (~1 ms instead of ~0.2 s a hash).
-
-    Production parameters are not what the suite checks; hashes made with the cheap hasher
-    still verify through the real `verify_password` (argon2 reads the cost from the hash).
-    """
-    from argon2 import PasswordHasher
-
-    from keyhouse.auth import passwords
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=256, parallelism=1))
-        mp.setattr(passwords, "_DUMMY_HASH", passwords._hasher.hash("keyhouse-timing-equalizer"))
-        yield

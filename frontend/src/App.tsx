@@ -2,19 +2,26 @@ import CssBaseline from "@mui/material/CssBaseline";
 import { ThemeProvider } from "@mui/material/styles";
 import { LocalizationProvider } from "@mui/x-date-pickers/LocalizationProvider";
 import { AdapterDayjs } from "@mui/x-date-pickers/AdapterDayjs";
+import { lazy, Suspense, type ReactNode } from "react";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router";
 import { AuthProvider } from "./auth/AuthContext";
-import { RequireAuth, HomeRedirect } from "./auth/guards";
+import { FullPageSpinner, HomeRedirect, RequireAuth } from "./auth/guards";
 import { ConfigProvider } from "./components/common/ConfigContext";
 import { NotifierProvider } from "./components/common/Notifier";
 import OrgLayout from "./components/layout/OrgLayout";
-import ActivityPage from "./pages/ActivityPage";
-import ApiKeysPage from "./pages/ApiKeysPage";
 import LoginPage from "./pages/LoginPage";
-import MembersPage from "./pages/MembersPage";
 import NotFoundPage from "./pages/NotFoundPage";
-import ResourcesPage from "./pages/ResourcesPage";
 import { theme } from "./theme";
+
+// The pages behind the login (Data Grid, date pickers) load on demand: the login page stays light.
+const ApiKeysPage = lazy(() => import("./pages/ApiKeysPage"));
+const MembersPage = lazy(() => import("./pages/MembersPage"));
+const ResourcesPage = lazy(() => import("./pages/ResourcesPage"));
+const ActivityPage = lazy(() => import("./pages/ActivityPage"));
+
+function Page({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<FullPageSpinner label="Loading the page" />}>{children}</Suspense>;
+}
 
 export default function App() {
   return (
@@ -31,11 +38,27 @@ export default function App() {
                     <Route index element={<HomeRedirect />} />
                     <Route path="orgs/:slug" element={<OrgLayout />}>
                       <Route index element={<Navigate to="api-keys" replace />} />
-                      <Route path="api-keys" element={<ApiKeysPage />} />
-                      <Route path="members" element={<MembersPage />} />
+                      <Route path="api-keys" element={
+                          <Page>
+                            <ApiKeysPage />
+                          </Page>
+                        } />
+                      <Route path="members" element={
+                          <Page>
+                            <MembersPage />
+                          </Page>
+                        } />
                       <Route path="resources" element={<Navigate to="datasources" replace />} />
-                      <Route path="resources/:kind" element={<ResourcesPage />} />
-                      <Route path="activity" element={<ActivityPage />} />
+                      <Route path="resources/:kind" element={
+                          <Page>
+                            <ResourcesPage />
+                          </Page>
+                        } />
+                      <Route path="activity" element={
+                          <Page>
+                            <ActivityPage />
+                          </Page>
+                        } />
                       <Route path="*" element={<NotFoundPage />} />
                     </Route>
                     <Route path="*" element={<NotFoundPage />} />

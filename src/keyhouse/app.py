@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from keyhouse import __version__
@@ -21,7 +22,7 @@ from keyhouse.core.config import Settings, get_settings
 from keyhouse.core.db import Database
 from keyhouse.core.errors import DomainError
 from keyhouse.core.http import problems
-from keyhouse.core.middleware import GuardMiddleware
+from keyhouse.core.middleware import GuardMiddleware, security_headers
 from keyhouse.core.ratelimit import FailureLimiter
 from keyhouse.members.router import router as members_router
 from keyhouse.resources.router import router as resources_router
@@ -93,16 +94,35 @@ async def _domain_handler(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_handler(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    codes = {404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}
+    codes = {
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "payload_too_large",
+        415: "unsupported_media_type",
+    }
     code = codes.get(exc.status_code, "http_error")
     return problem_response(exc.status_code, code, str(exc.detail), str(exc.detail), **({}))
 
 
-async def _unexpected_handler(_: Request, exc: Exception) -> JSONResponse:
-    logger.error("unexpected error: %s", type(exc).__name__, exc_info=exc)
+async def _data_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    # The database refused a value the validators let through (a NUL byte on PostgreSQL).
     return problem_response(
+        422,
+        "validation_failed",
+        "Validation failed",
+        "The request contains characters that cannot be stored (for example NUL).",
+        errors=[{"field": "body", "message": "contains characters that cannot be stored"}],
+    )
+
+
+async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
+    logger.error("unexpected error: %s", type(exc).__name__, exc_info=exc)
+    response = problem_response(
         500, "internal_error", "Internal error", "Something went wrong on our side."
     )
+    # Starlette answers this one outside every middleware (the guard's included).
+    security_headers(response.headers, request.url.path)
+    return response
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -121,6 +141,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(DomainError, _domain_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
+    app.add_exception_handler(DataError, _data_error_handler)
     app.add_exception_handler(Exception, _unexpected_handler)
     app.state.auth_limiter = FailureLimiter(
         settings.auth_failure_limit, settings.auth_failure_window_seconds

@@ -97,10 +97,8 @@ def test_swapping_adjacent_characters_is_refused(secret: str, index: int) -> Non
 def test_arbitrary_text_never_raises_and_is_refused(text: str) -> None:
     result = keys.is_well_formed(text)
     assert isinstance(result, bool)
-    genuine = (
-        VALID_SHAPE.fullmatch(text) is not None
-        and decode_base62(text[-6:]) == zlib.crc32(text[:-6].encode())
-    )
+    shaped = VALID_SHAPE.fullmatch(text) is not None
+    genuine = shaped and decode_base62(text[-6:]) == zlib.crc32(text[:-6].encode())
     assert result is genuine
     assert not result  # random text is (overwhelmingly) never a key
 
@@ -112,9 +110,11 @@ def test_right_shape_with_wrong_checksum_is_refused(tail: str) -> None:
     assert not keys.is_well_formed(candidate)
 
 
-@given(st.integers(min_value=1, max_value=12).flatmap(
-    lambda width: st.tuples(st.just(width), st.integers(min_value=0, max_value=62**width - 1))
-))
+@given(
+    st.integers(min_value=1, max_value=12).flatmap(
+        lambda width: st.tuples(st.just(width), st.integers(min_value=0, max_value=62**width - 1))
+    )
+)
 def test_encode_base62_round_trips(args: tuple[int, int]) -> None:
     width, value = args
     text = keys.encode_base62(value, width)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError, describeError, fieldErrors, toProblem } from "./problem";
+import { ApiError, describeError, fieldErrors, fieldSentence, toProblem } from "./problem";
 
 describe("problem details", () => {
   it("puts validation errors beside their fields", () => {
@@ -40,5 +40,17 @@ describe("problem details", () => {
     expect(describeError(new ApiError(403, problem))).toBe("Administrators only.");
     expect(toProblem("Bad gateway", 502).title).toBe("Bad gateway");
     expect(describeError(new TypeError("Failed to fetch"))).toBe("Cannot reach the Keyhouse server.");
+  });
+});
+
+describe("fieldSentence", () => {
+  it("reads a fragment after the field label", () => {
+    expect(fieldSentence("Name", "is already used by another key")).toBe(
+      "Name is already used by another key.",
+    );
+    expect(fieldSentence("Role", "Input should be 'editor' or 'viewer'")).toBe(
+      "Input should be 'editor' or 'viewer'.",
+    );
+    expect(fieldSentence("Name", "")).toBe("Name is invalid.");
   });
 });

@@ -95,3 +95,14 @@ export function fieldErrors<F extends string>(
   }
   return { byField, general: general.length ? general.join(" ") : null };
 }
+
+/**
+ * A field error as a sentence beside its field: the API's messages may be fragments about the
+ * field ("is already used by another key"), which read well after the field's label.
+ */
+export function fieldSentence(label: string, message: string): string {
+  const text = message.trim();
+  if (!text) return `${label} is invalid.`;
+  const sentence = /^[a-z]/.test(text) ? `${label} ${text}` : text;
+  return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
+}

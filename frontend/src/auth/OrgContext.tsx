@@ -12,6 +12,12 @@ export function useMembership(): Membership {
 
 const LAST_ORG = "keyhouse:lastOrg:";
 
+/** Where a member lands: administrators on API Keys, everyone else on Resources. */
+export function homePath(m: Membership): string {
+  const page = m.role === "administrator" ? "api-keys" : "resources";
+  return `/orgs/${m.organization.slug}/${page}`;
+}
+
 export function rememberOrg(userId: string, slug: string): void {
   try {
     localStorage.setItem(LAST_ORG + userId, slug);

@@ -2,7 +2,7 @@ import Box from "@mui/material/Box";
 import CircularProgress from "@mui/material/CircularProgress";
 import { Navigate, Outlet, useLocation } from "react-router";
 import { useAuth } from "./AuthContext";
-import { preferredOrg } from "./OrgContext";
+import { homePath, preferredOrg } from "./OrgContext";
 import NotFoundPage from "../pages/NotFoundPage";
 
 export function FullPageSpinner({ label }: { label: string }) {
@@ -36,5 +36,5 @@ export function HomeRedirect() {
       />
     );
   }
-  return <Navigate to={`/orgs/${m.organization.slug}/api-keys`} replace />;
+  return <Navigate to={homePath(m)} replace />;
 }

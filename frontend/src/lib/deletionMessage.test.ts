@@ -19,7 +19,7 @@ describe("deletionMessage", () => {
       deleted: [],
     });
     expect(msg).toBe(
-      'API key "Sync" deleted. 2 projects, 1 data source transferred to Eddie Editor. Removed from the owners of 1 layer.',
+      'API key "Sync" deleted. 1 data source, 2 projects transferred to Eddie Editor. Removed from the owners of 1 layer.',
     );
     expect(
       deletionMessage("X", { recipient: null, transferred: [], released: [], deleted: [ref("tables", "T")] }),

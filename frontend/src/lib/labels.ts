@@ -1,4 +1,4 @@
-import type { ResourceKind } from "../api/types";
+import { RESOURCE_KINDS, type ResourceKind } from "../api/types";
 
 export function roleLabel(role: string): string {
   switch (role) {
@@ -41,9 +41,16 @@ export function countLabel(kind: string, count: number): string {
   return `${count} ${kindLabel(kind, count)}`;
 }
 
-/** A summary of resource references by kind: "2 projects, 1 layer". */
+/** A summary of resource references by kind, in a fixed order: "2 projects, 1 layer". */
 export function summarizeRefs(refs: readonly { kind: string }[]): string {
   const counts = new Map<string, number>();
   for (const r of refs) counts.set(r.kind, (counts.get(r.kind) ?? 0) + 1);
-  return [...counts.entries()].map(([k, n]) => countLabel(k, n)).join(", ");
+  const order = (k: string) => {
+    const i = (RESOURCE_KINDS as readonly string[]).indexOf(k);
+    return i < 0 ? RESOURCE_KINDS.length : i;
+  };
+  return [...counts.entries()]
+    .sort(([a], [b]) => order(a) - order(b))
+    .map(([k, n]) => countLabel(k, n))
+    .join(", ");
 }

@@ -62,8 +62,8 @@ const columns: GridColDef<AuditEvent>[] = [
   {
     field: "details",
     headerName: "Details",
-    flex: 1.5,
-    minWidth: 240,
+    flex: 2.2,
+    minWidth: 280,
     sortable: false,
     filterable: false,
     renderCell: ({ row }) => (

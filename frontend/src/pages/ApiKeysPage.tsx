@@ -158,6 +158,19 @@ function ApiKeysView({ orgId }: { orgId: string }) {
           The filter could not be applied: {describeError(error)}
         </Alert>
       )}
+      {error !== null && !invalidQuery && (
+        <Alert
+          severity="error"
+          sx={{ mb: 2 }}
+          action={
+            <Button color="inherit" size="small" onClick={refresh}>
+              Retry
+            </Button>
+          }
+        >
+          Could not load the API keys: {describeError(error)}
+        </Alert>
+      )}
       <Paper variant="outlined" sx={{ overflow: "hidden" }}>
         <DataGrid
           aria-label="API keys"

@@ -9,7 +9,7 @@ import { Navigate, useLocation, useNavigate } from "react-router";
 import { ApiError, describeError } from "../api/problem";
 import { useAuth } from "../auth/AuthContext";
 import { FullPageSpinner } from "../auth/guards";
-import { preferredOrg } from "../auth/OrgContext";
+import { homePath, preferredOrg } from "../auth/OrgContext";
 import Logo from "../components/layout/Logo";
 
 function safeFrom(state: unknown): string | null {
@@ -45,7 +45,7 @@ export default function LoginPage() {
     login(email.trim(), password).then(
       (s) => {
         const m = preferredOrg(s.user.id, s.memberships);
-        const target = safeFrom(location.state) ?? (m ? `/orgs/${m.organization.slug}/api-keys` : "/");
+        const target = safeFrom(location.state) ?? (m ? homePath(m) : "/");
         setBusy(false);
         void navigate(target, { replace: true });
       },

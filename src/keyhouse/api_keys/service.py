@@ -17,7 +17,7 @@ from keyhouse.auth.api_key_auth import is_expired
 from keyhouse.auth.principal import Principal as Actor
 from keyhouse.core import clock
 from keyhouse.core.errors import Conflict, Invalid, NotFound
-from keyhouse.core.listing import FieldType, ListField, ListQuery, Page, SortKey, apply
+from keyhouse.core.listing import FieldType, ListField, ListQuery, Page, SortKey, page_ids
 from keyhouse.members.service import resources_owned
 from keyhouse.models import ApiKey, Principal
 from keyhouse.resources import ownership
@@ -77,6 +77,7 @@ def key_fields(today: date) -> dict[str, ListField]:
             values=("active", "expired"),
             sort_by=status,
             match=lambda v: expired if v == "expired" else ~expired,
+            segments=(~expired, expired),  # 'active' sorts before 'expired'
         ),
         "lastUsedDate": ListField("lastUsedDate", FieldType.DATETIME, (ApiKey.last_used_at,)),
         "email": ListField("email", FieldType.TEXT, (ApiKey.email,), lowered=True),
@@ -84,17 +85,24 @@ def key_fields(today: date) -> dict[str, ListField]:
 
 
 def list_keys(session: Session, organization_id: str, query: ListQuery) -> Page:
+    """A page of the organization's keys and their total.
+
+    Every statement is one an index serves whatever the page, sort or title filter: the
+    count, the page's ids (read from the nearer end of the order), then those rows by id.
+    """
     today = clock.today()
-    stmt = select(ApiKey).where(ApiKey.organization_id == organization_id)
-    page, count = apply(
-        stmt,
+    ids, total = page_ids(
+        session,
+        select(ApiKey.id).where(ApiKey.organization_id == organization_id),
         query,
         key_fields(today),
         tiebreak=ApiKey.id,
         default_sort=(SortKey("creationDate", descending=True),),
     )
-    items = [view(k, today) for k in session.scalars(page)]
-    return Page(items, session.scalar(count) or 0, query.limit, query.offset)
+    found = session.scalars(select(ApiKey).where(ApiKey.id.in_(ids))) if ids else ()
+    rows = {k.id: k for k in found}
+    items = [view(rows[i], today) for i in ids if i in rows]
+    return Page(items, total, query.limit, query.offset)
 
 
 def get(session: Session, organization_id: str, key_id: str) -> ApiKey:

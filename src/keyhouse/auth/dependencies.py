@@ -38,22 +38,22 @@ class Caller:
 
 
 def _presented_key(request: Request) -> str | None:
-    header = request.headers.get("api-key")
-    authorization = request.headers.get("authorization")
-    bearer: str | None = None
-    if authorization is not None:
+    # Every line of both headers counts: a repeated header naming two keys is as ambiguous
+    # as the two headers naming two keys.
+    presented = set(request.headers.getlist("api-key"))
+    for authorization in request.headers.getlist("authorization"):
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() != "bearer":
             raise Unauthenticated(
                 "Only 'Authorization: Bearer <key>' or the 'Api-Key' header are accepted.",
                 code="api_key_invalid",
             )
-        bearer = value.strip()
-    if header is not None and bearer is not None and header != bearer:
+        presented.add(value.strip())
+    if len(presented) > 1:
         raise BadRequest(
             "Two different API keys were sent; send exactly one.", code="ambiguous_credentials"
         )
-    return header if header is not None else bearer
+    return presented.pop() if presented else None
 
 
 def authenticate(request: Request, session: SessionDep) -> Caller:

@@ -19,6 +19,10 @@ logger = logging.getLogger(__name__)
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -30,6 +34,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA busy_timeout = 10000")
         cursor.close()
+        # SQLite's own lower() folds ASCII only; list filters are case-insensitive in every
+        # script, as on PostgreSQL (no index is built on lower(), so replacing it is safe).
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -49,13 +56,24 @@ def make_engine(url: str, settings: Settings | None = None) -> Engine:
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 10}, pool_size=8
+            url,
+            connect_args={"check_same_thread": False, "timeout": 10},
+            pool_size=8,
+            hide_parameters=True,
         )
         _configure_sqlite(engine)
         return engine
     pool_size = settings.db_pool_size if settings else 5
     max_overflow = settings.db_max_overflow if settings else 10
-    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
+    # hide_parameters: SQL logging and database errors (which are logged) never show the
+    # values, among them CSRF tokens and digests.
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        hide_parameters=True,
+    )
 
 
 class Database:

@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, select, true
+from sqlalchemy.orm import Session
 
 from keyhouse.core.errors import InvalidQuery
 
@@ -47,6 +48,7 @@ OPERATORS: dict[FieldType, frozenset[str]] = {
 AnySelect = Select[*tuple[Any, ...]]
 VALUELESS = frozenset({"isEmpty", "isNotEmpty"})
 
+_END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})")
 
@@ -69,6 +71,10 @@ class ListField:
     match: Callable[[str], ColumnElement[bool]] | None = None
     # Text columns whose stored value is already lower-cased (so the index can serve).
     lowered: bool = False
+    # For a sort expression computed per row that takes one value per segment (a key's
+    # status): the segments' conditions, in ascending order of that value. `page_ids` then
+    # reads each segment in tiebreak order, which an index serves.
+    segments: tuple[ColumnElement[bool], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,7 @@ def _parse_datetime_value(field_name: str, raw: str) -> date | datetime:
         )
     try:
         return datetime.fromisoformat(raw.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: the offset leaves year 1..9999
         raise InvalidQuery(f"filter on {field_name}: '{raw}' is not a real date-time") from None
 
 
@@ -258,10 +264,12 @@ def _date_condition(spec: ListField, operator: str, value: Any) -> ColumnElement
     # instant, the minute it names (the precision the portal shows).
     if isinstance(value, datetime):
         lo = value.replace(second=0, microsecond=0)
-        hi = lo + timedelta(minutes=1)
+        step = timedelta(minutes=1)
     else:
         lo = datetime(value.year, value.month, value.day, tzinfo=UTC)
-        hi = lo + timedelta(days=1)
+        step = timedelta(days=1)
+    # The last day (or minute) of 9999 has no successor: end at the last instant instead.
+    hi = lo + step if _END_OF_TIME - lo > step else _END_OF_TIME
     conditions = {
         "is": and_(column >= lo, column < hi),
         "not": or_(column < lo, column >= hi, column.is_(None)),
@@ -316,14 +324,127 @@ def apply(
     count = select(func.count()).select_from(filtered.order_by(None).subquery())
     order: list[Any] = []
     for key in query.sort or default_sort:
-        spec = fields[key.field]
-        expr = spec.sort_by if spec.sort_by is not None else spec.columns[0]
-        # Nulls count as the smallest value on every engine.
-        order.append(expr.desc().nulls_last() if key.descending else expr.asc().nulls_first())
+        order.append(_sort_expr(sort_expression(fields[key.field]), key.descending))
     descending_tiebreak = bool(order) and (query.sort or default_sort)[-1].descending
     order.append(tiebreak.desc() if descending_tiebreak else tiebreak.asc())
     page = filtered.order_by(*order).limit(query.limit).offset(query.offset)
     return page, count
+
+
+def sort_expression(spec: ListField) -> Any:
+    return spec.sort_by if spec.sort_by is not None else spec.columns[0]
+
+
+def _not_null(expr: Any) -> bool:
+    column = getattr(expr, "expression", expr)  # an ORM attribute's column
+    return getattr(column, "nullable", True) is False
+
+
+def _sort_expr(expr: Any, descending: bool) -> Any:
+    """`expr` in one direction, nulls counting as the smallest value on every engine.
+
+    No NULLS clause where the column cannot be null: PostgreSQL serves an ORDER BY from an
+    index only when the null placement agrees with the index's, and its default is the
+    opposite of ours.
+    """
+    if _not_null(expr):
+        return expr.desc() if descending else expr.asc()
+    return expr.desc().nulls_last() if descending else expr.asc().nulls_first()
+
+
+# --- Pages at scale ---------------------------------------------------------------------
+#
+# `apply` hands the database one ORDER BY ... LIMIT ... OFFSET over whole rows, plus a count
+# of a subquery: fine for short lists, but a deep page walks (and sorts) every row before it.
+# `page_ids` does the same work in statements an index can serve: one count, then the ids
+# of the page, read from whichever end of the order is nearer, from a covering index. The
+# caller loads the page's rows by id. docs/performance.md shows the plans.
+
+
+@dataclass(frozen=True)
+class _Run:
+    """Consecutive rows of the sort order: those meeting `condition`, in `order`."""
+
+    condition: ColumnElement[bool] | None
+    order: tuple[Any, ...]
+    backwards: tuple[Any, ...]  # the same order reversed
+
+
+def _run(condition: ColumnElement[bool] | None, terms: list[tuple[Any, bool]]) -> _Run:
+    return _Run(
+        condition,
+        tuple(_sort_expr(expr, desc) for expr, desc in terms),
+        tuple(_sort_expr(expr, not desc) for expr, desc in terms),
+    )
+
+
+def _runs(keys: Sequence[SortKey], fields: dict[str, ListField], tiebreak: Any) -> list[_Run]:
+    """The order as runs that are each `ORDER BY column, tiebreak` (or tiebreak alone).
+
+    A non-null column is one run. A nullable one is two: its nulls (the smallest values)
+    by tiebreak, and the others by value. A field with `segments` is a run per segment, by
+    tiebreak. Several sort keys make one run with the whole order (which needs a sort).
+    """
+    if len(keys) != 1:
+        terms = [(sort_expression(fields[k.field]), k.descending) for k in keys]
+        terms.append((tiebreak, bool(keys) and keys[-1].descending))
+        return [_run(None, terms)]
+    key = keys[0]
+    spec = fields[key.field]
+    desc = key.descending
+    if spec.segments:
+        segments = list(reversed(spec.segments) if desc else spec.segments)
+        return [_run(condition, [(tiebreak, desc)]) for condition in segments]
+    expr = sort_expression(spec)
+    if _not_null(expr):
+        return [_run(None, [(expr, desc), (tiebreak, desc)])]
+    nulls = _run(expr.is_(None), [(tiebreak, desc)])
+    values = _run(expr.is_not(None), [(expr, desc), (tiebreak, desc)])
+    return [values, nulls] if desc else [nulls, values]
+
+
+def page_ids(
+    session: Session,
+    ids: AnySelect,
+    query: ListQuery,
+    fields: dict[str, ListField],
+    *,
+    tiebreak: Any,
+    default_sort: tuple[SortKey, ...] = (),
+) -> tuple[list[Any], int]:
+    """The ids on the page `query` asks for, in order, and the total.
+
+    `ids` selects the id column (`tiebreak`) of the list's rows, with the list's own
+    conditions (its organization, say); `query`'s filters are added here. Same rows, same
+    order as `apply`.
+    """
+    where = [condition(fields[f.field], f) for f in query.filters]
+    base = ids.where(*where) if where else ids
+    runs = _runs(query.sort or default_sort, fields, tiebreak)
+    counts = base.with_only_columns(
+        *(func.count() if r.condition is None else func.count().filter(r.condition) for r in runs)
+    ).order_by(None)
+    sizes = [int(n) for n in session.execute(counts).one()]
+    total = sum(sizes)
+    wanted_from, wanted_to = query.offset, min(query.offset + query.limit, total)
+    found: list[Any] = []
+    start = 0
+    for run, size in zip(runs, sizes, strict=True):
+        low, high = max(wanted_from, start) - start, min(wanted_to, start + size) - start
+        if low < high:
+            found.extend(_read(session, base, run, size, low, high - low))
+        start += size
+    return found, total
+
+
+def _read(
+    session: Session, base: AnySelect, run: _Run, size: int, skip: int, take: int
+) -> list[Any]:
+    stmt = base if run.condition is None else base.where(run.condition)
+    if 2 * skip + take > size:  # nearer the end: walk in from there
+        backwards = stmt.order_by(*run.backwards).limit(take).offset(size - skip - take)
+        return list(session.scalars(backwards))[::-1]
+    return list(session.scalars(stmt.order_by(*run.order).limit(take).offset(skip)))
 
 
 @dataclass(frozen=True)

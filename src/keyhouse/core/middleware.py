@@ -12,10 +12,10 @@ import time
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keyhouse.auth.keys import looks_like_key
-from keyhouse.core.errors import DomainError
 
 access_log = logging.getLogger("keyhouse.access")
 
@@ -80,10 +80,25 @@ def _same_origin(scope: Scope, origin: str) -> bool:
     return origin in (f"{scheme}://{host}", f"https://{host}")
 
 
-class BodyTooLarge(DomainError):
-    status = 413
-    code = "payload_too_large"
-    title = "Request body too large"
+class BodyTooLarge(HTTPException):
+    """A body that grew past the limit while streaming in (no Content-Length).
+
+    An HTTPException, not a DomainError: FastAPI turns any other error met while reading
+    the body into a 400, and lets only HTTPExceptions through.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"Request bodies are limited to {limit} bytes.")
+
+
+def security_headers(headers: MutableHeaders, path: str) -> None:
+    """The headers every response carries (those already set are kept)."""
+    headers.setdefault("Content-Security-Policy", DOCS_CSP if path == "/api/docs" else CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if path.startswith("/api/"):
+        headers.setdefault("Cache-Control", "no-store")
 
 
 class GuardMiddleware:
@@ -109,15 +124,7 @@ class GuardMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = MutableHeaders(scope=message)
-                headers.setdefault(
-                    "Content-Security-Policy", DOCS_CSP if path == "/api/docs" else CSP
-                )
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "no-referrer")
-                headers.setdefault("X-Frame-Options", "DENY")
-                if path.startswith("/api/"):
-                    headers.setdefault("Cache-Control", "no-store")
+                security_headers(MutableHeaders(scope=message), path)
             await send(message)
 
         client = client_from(scope, self.trusted)
@@ -140,6 +147,9 @@ class GuardMiddleware:
 
     def _refusal(self, scope: Scope) -> tuple[int, str, str, str] | None:
         """A problem to answer at once, before any application work."""
+        raw_path: bytes = scope.get("raw_path") or scope.get("path", "").encode()
+        if b"%00" in raw_path or b"\x00" in raw_path or b"%00" in scope.get("query_string", b""):
+            return (400, "invalid_input", "Invalid input", "NUL characters are not accepted.")
         if scope.get("query_string") and key_in_query(scope["query_string"]):
             return (
                 400,
@@ -197,7 +207,7 @@ class GuardMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_body:
-                    raise BodyTooLarge(f"Request bodies are limited to {self.max_body} bytes.")
+                    raise BodyTooLarge(self.max_body)
             return message
 
         return bounded

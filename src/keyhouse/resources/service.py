@@ -348,6 +348,7 @@ def put_permissions(
         if principal_id in seen:
             raise Invalid(f"entries[{index}].principalId", "names a principal twice")
         seen.add(principal_id)
+    _share_lock_principals(session, actor.organization_id, sorted(seen))
     info = principals_info(session, list(seen))
     for index, (principal_id, permission) in enumerate(entries):
         who = info.get(principal_id)
@@ -395,6 +396,26 @@ def put_permissions(
         },
     )
     return after
+
+
+def _share_lock_principals(session: Session, organization_id: str, ids: list[str]) -> None:
+    """Share-lock the named members' and keys' rows before their roles are read.
+
+    A demotion, a removal or a key deletion locks that row for update: it waits for this
+    change and then sees the new entries (refusing the demotion, settling what the principal
+    now owns), or it goes first and this change reads its outcome (the new role, or no such
+    principal). Otherwise a deletion cascades away an owner entry it never saw (leaving the
+    resource without an owner), or a demotion leaves a viewer holding modify.
+    """
+    if not ids:
+        return
+    for table in (Member, ApiKey):
+        session.execute(
+            select(table.id)
+            .where(table.id.in_(ids), table.organization_id == organization_id)
+            .order_by(table.id)
+            .with_for_update(read=True)
+        )
 
 
 def _in_org(session: Session, organization_id: str, principal_id: str) -> bool:

@@ -12,7 +12,7 @@ import { DatePicker } from "@mui/x-date-pickers/DatePicker";
 import type { Dayjs } from "dayjs";
 import { useMemo, useState, type SyntheticEvent } from "react";
 import { api, unwrap } from "../../api/client";
-import { ApiError, describeError, fieldErrors } from "../../api/problem";
+import { ApiError, describeError, fieldErrors, fieldSentence } from "../../api/problem";
 import type { ApiKeyCreated, KeyRole } from "../../api/types";
 import {
   checkExpiration,
@@ -81,7 +81,12 @@ export default function AddKeyDialog({ orgId, onClose, onCreated }: Props) {
             { title: "title", name: "title", expirationDate: "expirationDate", role: "role" },
             { title_taken: "title" },
           );
-          setErrors(byField);
+          const labels: Record<Field, string> = { title: "Name", expirationDate: "Expiration date", role: "Role" };
+          const sentences: Errors = {};
+          for (const [field, message] of Object.entries(byField) as [Field, string][]) {
+            sentences[field] = fieldSentence(labels[field], message);
+          }
+          setErrors(sentences);
           setGeneral(g);
         } else {
           setGeneral(describeError(err));

@@ -83,7 +83,7 @@ describe("DeleteKeyDialog", () => {
     await userEvent.click(screen.getByRole("combobox", { name: /New owner/ }));
     await userEvent.click(await screen.findByRole("option", { name: /Eddie Editor/ }));
     expect(screen.getByTestId("transfer-summary")).toHaveTextContent(
-      "Eddie Editor becomes the owner of 1 project, 1 data source.",
+      "Eddie Editor becomes the owner of 1 data source, 1 project.",
     );
     expect(del).toBeEnabled();
     await userEvent.click(del);
@@ -100,7 +100,7 @@ describe("DeleteKeyDialog", () => {
     await screen.findByTestId("sole-owned");
     await userEvent.click(screen.getByRole("radio", { name: "Delete the resources permanently" }));
     expect(screen.getByTestId("deletion-warning")).toHaveTextContent(
-      "These resources will be permanently deleted: 1 project, 1 data source. Their dependents will be deleted too: 1 layer.",
+      "These resources will be permanently deleted: 1 data source, 1 project. Their dependents will be deleted too: 1 layer.",
     );
     await userEvent.click(screen.getByRole("button", { name: "Delete" }));
     await waitFor(() => {

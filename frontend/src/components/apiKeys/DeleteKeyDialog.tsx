@@ -24,6 +24,17 @@ import ResourceList from "./ResourceList";
 
 type Choice = "transfer" | "delete";
 
+function CoOwned({ refs }: { refs: DeletionPreview["coOwned"] }) {
+  return (
+    <ResourceList
+      heading="Co-owned with other owners"
+      description="The key is removed from their owners; the other owners keep them."
+      refs={refs}
+      testId="co-owned"
+    />
+  );
+}
+
 interface Props {
   orgId: string;
   apiKey: ApiKey;
@@ -154,15 +165,8 @@ export default function DeleteKeyDialog({ orgId, apiKey, onClose, onDeleted, onM
               : "This key is not the only owner of any resource: its other owners keep them."}
           </Typography>
         )}
+        {preview && !ownsResources && <CoOwned refs={preview.coOwned} />}
 
-        {preview && (
-          <ResourceList
-            heading="Co-owned with other owners"
-            description="The key is removed from their owners; the other owners keep them."
-            refs={preview.coOwned}
-            testId="co-owned"
-          />
-        )}
 
         {preview && ownsResources && (
           <>
@@ -178,6 +182,7 @@ export default function DeleteKeyDialog({ orgId, apiKey, onClose, onDeleted, onM
               refs={preview.dependents}
               testId="dependents"
             />
+            <CoOwned refs={preview.coOwned} />
             <FormControl sx={{ mt: 3, width: "100%" }}>
               <FormLabel id="delete-choice-label" sx={{ fontWeight: 600, color: "text.primary" }}>
                 What should happen to the resources only this key owns?
@@ -207,6 +212,14 @@ export default function DeleteKeyDialog({ orgId, apiKey, onClose, onDeleted, onM
                         setRecipientId(e.target.value);
                       }}
                       helperText="Members with the Editor or Administrator role can own resources."
+                      slotProps={{
+                        select: {
+                          renderValue: (id) => {
+                            const m = preview.eligibleRecipients.find((r) => r.id === id);
+                            return m ? `${m.name} (${m.email})` : "";
+                          },
+                        },
+                      }}
                     >
                       {preview.eligibleRecipients.map((m) => (
                         <MenuItem key={m.id} value={m.id}>

@@ -51,7 +51,8 @@ export default function ListGrid<T extends GridValidRowModel & { id: string }>({
     () => toListQuery(pagination, sortModel, filterModel),
     [pagination, sortModel, filterModel],
   );
-  const { rows, total, loading, error } = useServerList(load, query);
+  const [reload, setReload] = useState(0);
+  const { rows, total, loading, error } = useServerList(load, query, reload);
   const invalidQuery = error instanceof ApiError && error.code === "invalid_query";
 
   useEffect(() => {
@@ -79,6 +80,25 @@ export default function ListGrid<T extends GridValidRowModel & { id: string }>({
           }
         >
           The filter or sort could not be applied: {describeError(error)}
+        </Alert>
+      )}
+      {error !== null && !invalidQuery && (
+        <Alert
+          severity="error"
+          sx={{ mb: 2 }}
+          action={
+            <Button
+              color="inherit"
+              size="small"
+              onClick={() => {
+                setReload((n) => n + 1);
+              }}
+            >
+              Retry
+            </Button>
+          }
+        >
+          Could not load the {noun[1]}: {describeError(error)}
         </Alert>
       )}
       <Paper variant="outlined" sx={{ overflow: "hidden" }}>
@@ -117,7 +137,11 @@ export default function ListGrid<T extends GridValidRowModel & { id: string }>({
               : { message: emptyMessage, hint: emptyHint },
             loadingOverlay: { variant: "linear-progress", noRowsVariant: "skeleton" },
           }}
-          sx={{ minHeight: rows.length ? undefined : 280, "& .MuiDataGrid-cell": { py: getRowHeight ? 1 : 0 } }}
+          sx={{
+            minHeight: rows.length ? undefined : 280,
+            // Rows of varying height: cells centre their content and keep some air.
+            "& .MuiDataGrid-cell": getRowHeight ? { py: 1, display: "flex", alignItems: "center" } : {},
+          }}
         />
       </Paper>
     </>

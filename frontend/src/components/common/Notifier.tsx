@@ -1,7 +1,7 @@
 import Alert, { type AlertColor } from "@mui/material/Alert";
 import Snackbar from "@mui/material/Snackbar";
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from "react";
-import { describeError } from "../../api/problem";
+import { ApiError, describeError } from "../../api/problem";
 
 interface Toast {
   id: number;
@@ -36,6 +36,8 @@ export function NotifierProvider({ children }: { children: ReactNode }) {
         show(m, "info");
       },
       error: (e) => {
+        // A 401 is the session layer's business: it sends the user to the login page.
+        if (e instanceof ApiError && e.status === 401) return;
         show(typeof e === "string" ? e : describeError(e), "error");
       },
     }),

@@ -2,24 +2,27 @@ import ActivityIcon from "@mui/icons-material/History";
 import KeyIcon from "@mui/icons-material/VpnKeyOutlined";
 import MembersIcon from "@mui/icons-material/PeopleOutlined";
 import ResourcesIcon from "@mui/icons-material/FolderOutlined";
+import LockIcon from "@mui/icons-material/LockOutlined";
 import List from "@mui/material/List";
 import ListItemButton from "@mui/material/ListItemButton";
 import ListItemIcon from "@mui/material/ListItemIcon";
 import ListItemText from "@mui/material/ListItemText";
 import ListSubheader from "@mui/material/ListSubheader";
+import Tooltip from "@mui/material/Tooltip";
 import { NavLink, useLocation } from "react-router";
 import type { Membership } from "../../api/types";
 
 const ITEMS = [
-  { to: "api-keys", label: "API Keys", icon: <KeyIcon /> },
-  { to: "members", label: "Members", icon: <MembersIcon /> },
-  { to: "resources", label: "Resources", icon: <ResourcesIcon /> },
-  { to: "activity", label: "Activity", icon: <ActivityIcon /> },
+  { to: "api-keys", label: "API Keys", icon: <KeyIcon />, adminOnly: true },
+  { to: "members", label: "Members", icon: <MembersIcon />, adminOnly: true },
+  { to: "resources", label: "Resources", icon: <ResourcesIcon />, adminOnly: false },
+  { to: "activity", label: "Activity", icon: <ActivityIcon />, adminOnly: true },
 ];
 
 export default function NavMenu({ membership }: { membership: Membership }) {
   const base = `/orgs/${membership.organization.slug}`;
   const { pathname } = useLocation();
+  const isAdmin = membership.role === "administrator";
   return (
     <nav aria-label="Organization">
       <List
@@ -48,6 +51,11 @@ export default function NavMenu({ membership }: { membership: Membership }) {
             >
               <ListItemIcon sx={{ minWidth: 40 }}>{item.icon}</ListItemIcon>
               <ListItemText primary={item.label} />
+              {item.adminOnly && !isAdmin && (
+                <Tooltip title="Administrators only">
+                  <LockIcon fontSize="small" sx={{ color: "text.disabled" }} aria-label="Administrators only" />
+                </Tooltip>
+              )}
             </ListItemButton>
           );
         })}
