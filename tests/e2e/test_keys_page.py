@@ -171,6 +171,8 @@ def test_add_key_with_server_errors_and_the_secret_shown_once(page: Page, api: A
     expect(page.get_by_test_id("toast")).to_contain_text(f'API key "{title}" created.')
     # The secret is gone from the page once the dialog is closed.
     assert secret not in page.content()
+    stored = page.evaluate("JSON.stringify([localStorage, sessionStorage, location.href])")
+    assert secret not in stored
     # It works as a credential, and the key has the chosen role and date.
     key = next(k for k in api.list_keys(f"title:equals:{title}"))
     assert key["role"] == "viewer"
@@ -226,5 +228,9 @@ def test_titles_that_look_like_html_stay_text(page: Page, api: Api) -> None:
     page.get_by_role("menuitem", name="Delete").click()
     expect(page.get_by_role("dialog", name="Delete API key?")).to_contain_text(title)
     page.get_by_role("button", name="Cancel").click()
+    # The activity log shows it as text too.
+    page.get_by_role("link", name="Activity").click()
+    created = grid_rows(page).filter(has_text="API key created").filter(has_text=title)
+    expect(created).to_have_count(1)
     assert page.locator('img[src="x"]').count() == 0
     assert dialogs == []

@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, bindparam, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from keyhouse.auth import keys
@@ -174,14 +175,53 @@ def verify(session: Session | Connection, secret: str, *, lock: bool = False) ->
 
 
 def touch(conn: Session | Connection, key_id: str) -> None:
-    """Record use; the condition makes concurrent workers write at most once a minute."""
+    """Record use: at most one write a minute per key, and never a wait for a lock.
+
+    The condition makes concurrent workers write at most once a minute. When another
+    transaction holds what the write needs (a concurrent touch or deletion of the key on
+    PostgreSQL: SKIP LOCKED; any other writer on SQLite, when this is a transaction of its
+    own: no busy wait), this stamp is skipped and a later verification records the use.
+    """
     now = clock.now()
-    conn.execute(
-        update(ApiKey)
+    row = ApiKey.__table__.alias("due")
+    due = (
+        select(row.c.id)
         .where(
-            ApiKey.id == key_id,
-            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= now - LAST_USED_GRANULARITY),
+            row.c.id == key_id,
+            or_(row.c.last_used_at.is_(None), row.c.last_used_at <= now - LAST_USED_GRANULARITY),
         )
+        .with_for_update(skip_locked=True)  # nothing on SQLite
+        .scalar_subquery()
+    )
+    statement = (
+        update(ApiKey)
+        .where(ApiKey.id == due)
         .values(last_used_at=now)
         .execution_options(synchronize_session=False)
     )
+    sqlite_side_transaction = (
+        isinstance(conn, Session)
+        and not conn.in_transaction()
+        and conn.get_bind().dialect.name == "sqlite"
+    )
+    if sqlite_side_transaction:
+        assert isinstance(conn, Session)
+        _touch_without_waiting(conn, statement)
+    else:
+        conn.execute(statement)
+
+
+def _touch_without_waiting(session: Session, statement: Any) -> None:
+    """SQLite: one UPDATE in a deferred transaction that gives up at once if locked."""
+    connection = session.connection(execution_options={"keyhouse_write": False})
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    (timeout,) = driver.execute("PRAGMA busy_timeout").fetchone()
+    driver.execute("PRAGMA busy_timeout = 0")
+    try:
+        connection.execute(statement)
+    except OperationalError as exc:
+        if "locked" not in str(exc.orig) and "busy" not in str(exc.orig):
+            raise
+    finally:
+        driver.execute(f"PRAGMA busy_timeout = {int(timeout)}")

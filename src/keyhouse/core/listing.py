@@ -340,6 +340,10 @@ def _not_null(expr: Any) -> bool:
     return getattr(column, "nullable", True) is False
 
 
+def _same(a: Any, b: Any) -> bool:
+    return a is b or bool(getattr(a, "expression", a).compare(getattr(b, "expression", b)))
+
+
 def _sort_expr(expr: Any, descending: bool) -> Any:
     """`expr` in one direction, nulls counting as the smallest value on every engine.
 
@@ -396,10 +400,11 @@ def _runs(keys: Sequence[SortKey], fields: dict[str, ListField], tiebreak: Any) 
         segments = list(reversed(spec.segments) if desc else spec.segments)
         return [_run(condition, [(tiebreak, desc)]) for condition in segments]
     expr = sort_expression(spec)
+    by_value = [(expr, desc)] if _same(expr, tiebreak) else [(expr, desc), (tiebreak, desc)]
     if _not_null(expr):
-        return [_run(None, [(expr, desc), (tiebreak, desc)])]
+        return [_run(None, by_value)]
     nulls = _run(expr.is_(None), [(tiebreak, desc)])
-    values = _run(expr.is_not(None), [(expr, desc), (tiebreak, desc)])
+    values = _run(expr.is_not(None), by_value)
     return [values, nulls] if desc else [nulls, values]
 
 
@@ -421,11 +426,13 @@ def page_ids(
     where = [condition(fields[f.field], f) for f in query.filters]
     base = ids.where(*where) if where else ids
     runs = _runs(query.sort or default_sort, fields, tiebreak)
+    # One pass: the total, and the size of every run but the last.
     counts = base.with_only_columns(
-        *(func.count() if r.condition is None else func.count().filter(r.condition) for r in runs)
+        func.count(),
+        *(func.count().filter(r.condition) for r in runs[:-1] if r.condition is not None),
     ).order_by(None)
-    sizes = [int(n) for n in session.execute(counts).one()]
-    total = sum(sizes)
+    total, *heads = (int(n) for n in session.execute(counts).one())
+    sizes = [*heads, total - sum(heads)]
     wanted_from, wanted_to = query.offset, min(query.offset + query.limit, total)
     found: list[Any] = []
     start = 0

@@ -103,14 +103,15 @@ export default function DeleteKeyDialog({ orgId, apiKey, onClose, onDeleted, onM
   const recipient = preview?.eligibleRecipients.find((m) => m.id === recipientId) ?? null;
 
   const confirm = () => {
-    if (!preview) return;
-    setBusy(true);
-    setError(null);
+    if (!preview || !canDelete) return;
     const query: { transferTo?: string; deleteResources?: boolean } = {};
     if (ownsResources) {
-      if (choice === "transfer") query.transferTo = recipientId;
-      else query.deleteResources = true;
+      if (choice === "transfer" && recipientId) query.transferTo = recipientId;
+      else if (choice === "delete") query.deleteResources = true;
+      else return;
     }
+    setBusy(true);
+    setError(null);
     unwrap(
       api.DELETE("/api/v1/organizations/{orgId}/api-keys/{keyId}", {
         params: { path: { orgId, keyId: apiKey.id }, query },
