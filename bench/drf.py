@@ -23,10 +23,17 @@ def ensure_installed() -> str:
         importlib.import_module("django")
     except ImportError:
         subprocess.run(
-            [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-             *REQUIREMENTS],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                *REQUIREMENTS,
+            ],
             check=True,
-        )  # fmt: skip
+        )
         importlib.invalidate_caches()
     from importlib.metadata import version
 
@@ -49,7 +56,7 @@ class DrfKeys:
             settings.configure(
                 DEBUG=False,
                 USE_TZ=True,
-                SECRET_KEY="bench-only",  # noqa: S106
+                SECRET_KEY="bench-only",
                 INSTALLED_APPS=["django.contrib.contenttypes", "rest_framework_api_key"],
                 DATABASES={
                     "default": {

@@ -76,10 +76,21 @@ class Server:
         }
         keyhouse = Path(sys.executable).with_name("keyhouse")
         self.proc = subprocess.Popen(
-            [str(keyhouse), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--workers", str(workers)],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [
+                str(keyhouse),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.base = f"http://127.0.0.1:{self.port}"
         self._wait_ready()
 
@@ -87,7 +98,9 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log.name}")
+                raise RuntimeError(
+                    f"server exited with {self.proc.returncode}; see {self.log.name}"
+                )
             try:
                 status, _ = get(self.port, "/healthz")
                 if status == 200 and len(self.pids()) >= self.workers:
@@ -195,7 +208,9 @@ def _wrk(port: int, path: str, headers: dict[str, str], seconds: float, conns: i
     errors = 0
     if m := re.search(r"Non-2xx or 3xx responses: (\d+)", text):
         errors += int(m.group(1))
-    if m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text):
+    if m := re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
+    ):
         errors += sum(int(g) for g in m.groups())
     return Load(int(done.group(1)), secs, _ms(p50.group(1)), _ms(p99.group(1)), errors, 0.0)
 
@@ -236,3 +251,55 @@ async def _python_load(
     return Load(
         n, elapsed, latencies[n // 2] * 1e3, latencies[min(n - 1, int(n * 0.99))] * 1e3, errors, 0.0
     )
+
+
+@dataclass
+class Endpoint:
+    name: str
+    path: str
+    headers: dict[str, str]
+    expect: int
+
+
+@dataclass
+class HttpRun:
+    workers: int
+    loads: dict[str, Load]
+
+
+def endpoints(org_id: str, other_org_id: str, resource_id: str, secret: str) -> list[Endpoint]:
+    key = {"Api-Key": secret}
+    resource = f"/api/v1/organizations/{org_id}/datasources/{resource_id}"
+    return [
+        Endpoint("healthz", "/healthz", {}, 200),
+        Endpoint("no key (401)", resource, {}, 401),
+        Endpoint(
+            "key verified, other org (404)",
+            f"/api/v1/organizations/{other_org_id}/datasources/{resource_id}",
+            key,
+            404,
+        ),
+        Endpoint("GET data source with key", resource, key, 200),
+    ]
+
+
+def measure(
+    database_url: str,
+    targets: list[Endpoint],
+    *,
+    workers: tuple[int, ...],
+    seconds: float,
+    connections: int,
+    workdir: Path,
+) -> list[HttpRun]:
+    runs = []
+    for count in workers:
+        with Server(database_url, count, workdir) as server:
+            for target in targets:
+                status, body = get(server.port, target.path, target.headers)
+                if status != target.expect:
+                    raise RuntimeError(f"{target.name}: {status} {body[:300]!r}")
+                load(server, target.path, target.headers, 1.0, connections)  # warm-up
+            loads = {t.name: load(server, t.path, t.headers, seconds, connections) for t in targets}
+            runs.append(HttpRun(count, loads))
+    return runs

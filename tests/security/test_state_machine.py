@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -78,9 +78,9 @@ ROLES = ["administrator", "editor", "viewer"]
 @dataclass
 class Key:
     id: str
-    secret: str
+    secret: str = field(repr=False)
     role: str
-    client: TestClient
+    client: TestClient = field(repr=False)
     deleted: bool = False
 
 

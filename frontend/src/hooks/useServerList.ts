@@ -1,63 +1,40 @@
-import { useEffect, useState } from "react";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import type { ListSource } from "../api/queries";
 import type { ListQuery } from "../api/types";
 
-export interface Page<T> {
-  items: T[];
-  total: number;
-}
+export type { ListSource, Page } from "../api/queries";
 
 export interface ServerList<T> {
   rows: T[];
   total: number;
+  /** A page is on its way (the first one, the next one, or a refresh). */
   loading: boolean;
+  /** The failure of the current query once it has settled; null while it loads. */
   error: unknown;
-}
-
-interface Loaded<T> {
-  rows: T[];
-  total: number;
-  error: unknown;
-  /** The request these rows answer. */
-  for: string | null;
+  /** Asks again (the Retry button). */
+  retry: () => void;
 }
 
 /**
- * Loads one page of a server-side list whenever the query (or `reloadToken`) changes. Answers to
- * superseded queries are dropped (their requests aborted), so fast clicking never shows stale
- * rows; while a new page loads, the previous one stays on screen.
+ * One page of a server-side list, through TanStack Query: cached under `source.key(query)`.
+ * When the query changes, the previous page stays on screen until the new one arrives, and the
+ * superseded request is aborted (its `signal` goes to openapi-fetch), so its answer is never shown.
  */
-export function useServerList<T>(
-  load: (query: ListQuery, signal: AbortSignal) => Promise<Page<T>>,
-  query: ListQuery,
-  reloadToken = 0,
-): ServerList<T> {
-  const [loaded, setLoaded] = useState<Loaded<T>>({ rows: [], total: 0, error: null, for: null });
-  const key = JSON.stringify(query);
-  const request = `${key}#${String(reloadToken)}`;
-
-  useEffect(() => {
-    const controller = new AbortController();
-    load(JSON.parse(key) as ListQuery, controller.signal).then(
-      (page) => {
-        if (!controller.signal.aborted) {
-          setLoaded({ rows: page.items, total: page.total, error: null, for: request });
-        }
-      },
-      (error: unknown) => {
-        if (!controller.signal.aborted) {
-          setLoaded((s) => ({ ...s, rows: [], error, for: request }));
-        }
-      },
-    );
-    return () => {
-      controller.abort();
-    };
-  }, [load, key, request]);
-
+export function useServerList<T>(source: ListSource<T>, query: ListQuery): ServerList<T> {
+  const result = useQuery({
+    queryKey: source.key(query),
+    queryFn: ({ signal }) => source.load(query, signal),
+    placeholderData: keepPreviousData,
+  });
+  const { data, isFetching, refetch } = result;
+  const error = isFetching ? null : result.error;
   return {
-    rows: loaded.rows,
-    total: loaded.total,
-    loading: loaded.for !== request,
-    error: loaded.for === request ? loaded.error : null,
+    rows: error ? [] : (data?.items ?? []),
+    total: data?.total ?? 0,
+    loading: isFetching,
+    error,
+    retry: () => {
+      void refetch();
+    },
   };
 }

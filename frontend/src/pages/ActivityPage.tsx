@@ -2,9 +2,9 @@ import Box from "@mui/material/Box";
 import Chip from "@mui/material/Chip";
 import Typography from "@mui/material/Typography";
 import type { GridColDef } from "@mui/x-data-grid";
-import { useCallback } from "react";
-import { api, unwrap } from "../api/client";
-import type { AuditEvent, ListQuery } from "../api/types";
+import { useMemo } from "react";
+import { auditEventsSource } from "../api/queries";
+import type { AuditEvent } from "../api/types";
 import { useMembership } from "../auth/OrgContext";
 import AdminOnly from "../components/common/AdminOnly";
 import ListGrid from "../components/common/ListGrid";
@@ -92,16 +92,12 @@ export default function ActivityPage() {
 }
 
 function ActivityGrid({ orgId }: { orgId: string }) {
-  const load = useCallback(
-    (query: ListQuery, signal: AbortSignal) =>
-      unwrap(api.GET("/api/v1/organizations/{orgId}/audit-events", { params: { path: { orgId }, query }, signal })),
-    [orgId],
-  );
+  const source = useMemo(() => auditEventsSource(orgId), [orgId]);
   return (
     <ListGrid<AuditEvent>
       label="Activity"
       columns={columns}
-      load={load}
+      source={source}
       noun={["event", "events"]}
       emptyMessage="No activity yet"
       initialSort={[{ field: "occurredAt", sort: "desc" }]}

@@ -14,17 +14,17 @@ import {
   type GridPaginationModel,
   type GridSortModel,
 } from "@mui/x-data-grid";
+import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { api, unwrap } from "../api/client";
 import { ApiError, describeError } from "../api/problem";
-import type { ApiKey, DeletionResult, ListQuery } from "../api/types";
+import { apiKeysSource, queryKeys } from "../api/queries";
+import type { ApiKey, DeletionResult } from "../api/types";
 import { useSession } from "../auth/AuthContext";
 import { useMembership } from "../auth/OrgContext";
 import AddKeyDialog from "../components/apiKeys/AddKeyDialog";
 import { DEFAULT_VISIBILITY, KEY_FIELDS, keyColumns } from "../components/apiKeys/columns";
 import DeleteKeyDialog from "../components/apiKeys/DeleteKeyDialog";
 import KeyInfoDialog from "../components/apiKeys/KeyInfoDialog";
-import SecretDialog from "../components/apiKeys/SecretDialog";
 import AdminOnly from "../components/common/AdminOnly";
 import GridFooter from "../components/common/GridFooter";
 import { EmptyOverlay } from "../components/common/GridOverlays";
@@ -61,11 +61,10 @@ function ApiKeysView({ orgId }: { orgId: string }) {
   const [sortModel, setSortModel] = useState<GridSortModel>(initial.sortModel);
   const [filterModel, setFilterModel] = useState<GridFilterModel>(initial.filterModel);
   const [pagination, setPagination] = useState<GridPaginationModel>({ page: 0, pageSize: initial.pageSize });
-  const [reload, setReload] = useState(0);
+  const queryClient = useQueryClient();
 
+  // The Add Key dialog, then the secret: the secret lives only in that dialog's create mutation.
   const [adding, setAdding] = useState(false);
-  // The secret lives only while its dialog is open; OK drops it.
-  const [created, setCreated] = useState<{ title: string; secret: string } | null>(null);
   const [menu, setMenu] = useState<{ key: ApiKey; anchor: HTMLElement } | null>(null);
   const [viewing, setViewing] = useState<ApiKey | null>(null);
   const [deleting, setDeleting] = useState<ApiKey | null>(null);
@@ -83,17 +82,8 @@ function ApiKeysView({ orgId }: { orgId: string }) {
     () => toListQuery(pagination, sortModel, filterModel),
     [pagination, sortModel, filterModel],
   );
-  const load = useCallback(
-    (q: ListQuery, signal: AbortSignal) =>
-      unwrap(
-        api.GET("/api/v1/organizations/{orgId}/api-keys", {
-          params: { path: { orgId }, query: q },
-          signal,
-        }),
-      ),
-    [orgId],
-  );
-  const { rows, total, loading, error } = useServerList(load, query, reload);
+  const source = useMemo(() => apiKeysSource(orgId), [orgId]);
+  const { rows, total, loading, error, retry } = useServerList(source, query);
 
   useEffect(() => {
     if (error && !(error instanceof ApiError && error.code === "invalid_query")) notify.error(error);
@@ -108,14 +98,11 @@ function ApiKeysView({ orgId }: { orgId: string }) {
       ),
     [],
   );
-  const refresh = () => {
-    setReload((n) => n + 1);
-  };
   const onMissing = useCallback(() => {
     setDeleting(null);
     notify.info("That key no longer exists.");
-    setReload((n) => n + 1);
-  }, [notify]);
+    void queryClient.invalidateQueries({ queryKey: queryKeys.apiKeys(orgId) });
+  }, [notify, queryClient, orgId]);
 
   const filtered = filterParams(filterModel).length > 0;
   const invalidQuery = error instanceof ApiError && error.code === "invalid_query";
@@ -163,7 +150,7 @@ function ApiKeysView({ orgId }: { orgId: string }) {
           severity="error"
           sx={{ mb: 2 }}
           action={
-            <Button color="inherit" size="small" onClick={refresh}>
+            <Button color="inherit" size="small" onClick={retry}>
               Retry
             </Button>
           }
@@ -261,20 +248,8 @@ function ApiKeysView({ orgId }: { orgId: string }) {
           onClose={() => {
             setAdding(false);
           }}
-          onCreated={(key) => {
+          onCreated={(title) => {
             setAdding(false);
-            setCreated({ title: key.title, secret: key.secret });
-            refresh();
-          }}
-        />
-      )}
-      {created && (
-        <SecretDialog
-          title={created.title}
-          secret={created.secret}
-          onClose={() => {
-            const title = created.title;
-            setCreated(null);
             notify.success(`API key "${title}" created.`);
           }}
         />
@@ -300,7 +275,6 @@ function ApiKeysView({ orgId }: { orgId: string }) {
             const title = deleting.title;
             setDeleting(null);
             notify.success(deletionMessage(title, result));
-            refresh();
           }}
         />
       )}

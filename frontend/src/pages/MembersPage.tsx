@@ -2,9 +2,9 @@ import Avatar from "@mui/material/Avatar";
 import Box from "@mui/material/Box";
 import Chip from "@mui/material/Chip";
 import type { GridColDef } from "@mui/x-data-grid";
-import { useCallback } from "react";
-import { api, unwrap } from "../api/client";
-import type { ListQuery, Member } from "../api/types";
+import { useMemo } from "react";
+import { membersSource } from "../api/queries";
+import type { Member } from "../api/types";
 import { useMembership } from "../auth/OrgContext";
 import AdminOnly from "../components/common/AdminOnly";
 import ListGrid from "../components/common/ListGrid";
@@ -60,16 +60,12 @@ export default function MembersPage() {
 }
 
 function MembersGrid({ orgId }: { orgId: string }) {
-  const load = useCallback(
-    (query: ListQuery, signal: AbortSignal) =>
-      unwrap(api.GET("/api/v1/organizations/{orgId}/members", { params: { path: { orgId }, query }, signal })),
-    [orgId],
-  );
+  const source = useMemo(() => membersSource(orgId), [orgId]);
   return (
     <ListGrid<Member>
       label="Members"
       columns={columns}
-      load={load}
+      source={source}
       noun={["member", "members"]}
       emptyMessage="No members"
     />

@@ -6,10 +6,10 @@ import Tab from "@mui/material/Tab";
 import Tabs from "@mui/material/Tabs";
 import Tooltip from "@mui/material/Tooltip";
 import type { GridColDef } from "@mui/x-data-grid";
-import { useCallback } from "react";
+import { useMemo } from "react";
 import { Link, Navigate, useParams } from "react-router";
-import { listResources } from "../api/resources";
-import { RESOURCE_KINDS, type ListQuery, type Resource, type ResourceKind } from "../api/types";
+import { resourcesSource } from "../api/queries";
+import { RESOURCE_KINDS, type Resource, type ResourceKind } from "../api/types";
 import { useMembership } from "../auth/OrgContext";
 import ListGrid from "../components/common/ListGrid";
 import PageHeader from "../components/common/PageHeader";
@@ -104,16 +104,13 @@ export default function ResourcesPage() {
 }
 
 function ResourceGrid({ orgId, kind }: { orgId: string; kind: ResourceKind }) {
-  const load = useCallback(
-    (query: ListQuery, signal: AbortSignal) => listResources(orgId, kind, query, signal),
-    [orgId, kind],
-  );
+  const source = useMemo(() => resourcesSource(orgId, kind), [orgId, kind]);
   const label = KIND_LABELS[kind];
   return (
     <ListGrid<Resource>
       label={label.plural}
       columns={columns}
-      load={load}
+      source={source}
       noun={[label.singular.toLowerCase(), label.plural.toLowerCase()]}
       emptyMessage={`No ${label.plural.toLowerCase()} you can see`}
       getRowHeight={() => "auto"}

@@ -81,17 +81,21 @@ def authenticate(request: Request, session: SessionDep) -> Caller:
 
 
 def limit_failures(request: Request, *, record: bool = True) -> None:
-    """Count a failed authentication; past the limit the client gets 429."""
+    """Count a failed authentication; once the limit is used up the client gets 429.
+
+    The limit is the number of failures answered normally: with a limit of 3, three bad
+    attempts get 401 and the fourth within the window gets 429.
+    """
     limiter: FailureLimiter = request.app.state.auth_limiter
     client = client_address(request) or "unknown"
-    if record:
-        limiter.record_failure(client)
     retry = limiter.retry_after(client)
     if retry is not None:
         raise TooManyRequests(
             f"Too many failed sign-in or API-key attempts; retry in {retry} s.",
             headers={"Retry-After": str(retry)},
         )
+    if record:
+        limiter.record_failure(client)
 
 
 CurrentCaller = Annotated[Caller, Depends(authenticate)]

@@ -11,9 +11,9 @@ import TextField from "@mui/material/TextField";
 import { DatePicker } from "@mui/x-date-pickers/DatePicker";
 import type { Dayjs } from "dayjs";
 import { useMemo, useState, type SyntheticEvent } from "react";
-import { api, unwrap } from "../../api/client";
 import { ApiError, describeError, fieldErrors, fieldSentence } from "../../api/problem";
-import type { ApiKeyCreated, KeyRole } from "../../api/types";
+import type { KeyRole } from "../../api/types";
+import { useCreateKey } from "../../hooks/apiKeys";
 import {
   checkExpiration,
   expirationBounds,
@@ -21,6 +21,7 @@ import {
   localeDateFormat,
 } from "../../lib/dates";
 import { useConfig } from "../common/ConfigContext";
+import SecretDialog from "./SecretDialog";
 
 type Field = "title" | "expirationDate" | "role";
 type Errors = Partial<Record<Field, string>>;
@@ -29,11 +30,17 @@ const TITLE_MAX = 100;
 
 interface Props {
   orgId: string;
+  /** Cancelled before anything was created. */
   onClose: () => void;
-  onCreated: (key: ApiKeyCreated) => void;
+  /** The key was created and its secret dialog closed (the secret is gone by then). */
+  onCreated: (title: string) => void;
 }
 
-/** "Add Key": Name*, Expiration date*, Role* (Editor or Viewer). Rendered only while open. */
+/**
+ * "Add Key": Name*, Expiration date*, Role* (Editor or Viewer), then the new key's secret.
+ * Rendered only while open. The secret exists only in the create mutation's result, shown by
+ * the secret dialog; OK resets the mutation, which drops it.
+ */
 export default function AddKeyDialog({ orgId, onClose, onCreated }: Props) {
   const { maxKeyLifetimeDays } = useConfig();
   const [title, setTitle] = useState("");
@@ -41,7 +48,8 @@ export default function AddKeyDialog({ orgId, onClose, onCreated }: Props) {
   const [role, setRole] = useState<KeyRole | "">("");
   const [errors, setErrors] = useState<Errors>({});
   const [general, setGeneral] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const create = useCreateKey(orgId);
+  const busy = create.isPending;
   const bounds = useMemo(() => expirationBounds(maxKeyLifetimeDays), [maxKeyLifetimeDays]);
   const dateFormat = useMemo(() => localeDateFormat(), []);
 
@@ -62,38 +70,44 @@ export default function AddKeyDialog({ orgId, onClose, onCreated }: Props) {
     const e = validate();
     setErrors(e);
     if (Object.keys(e).length > 0 || !expiration || !role) return;
-    setBusy(true);
-    unwrap(
-      api.POST("/api/v1/organizations/{orgId}/api-keys", {
-        params: { path: { orgId } },
-        body: { title: title.trim(), expirationDate: expiration.format("YYYY-MM-DD"), role },
-      }),
-    ).then(
-      (created) => {
-        setBusy(false);
-        onCreated(created);
-      },
-      (err: unknown) => {
-        setBusy(false);
-        if (err instanceof ApiError && err.status < 500) {
-          const { byField, general: g } = fieldErrors<Field>(
-            err.problem,
-            { title: "title", name: "title", expirationDate: "expirationDate", role: "role" },
-            { title_taken: "title" },
-          );
-          const labels: Record<Field, string> = { title: "Name", expirationDate: "Expiration date", role: "Role" };
-          const sentences: Errors = {};
-          for (const [field, message] of Object.entries(byField) as [Field, string][]) {
-            sentences[field] = fieldSentence(labels[field], message);
+    create.mutate(
+      { title: title.trim(), expirationDate: expiration.format("YYYY-MM-DD"), role },
+      {
+        onError: (err: unknown) => {
+          if (err instanceof ApiError && err.status < 500) {
+            const { byField, general: g } = fieldErrors<Field>(
+              err.problem,
+              { title: "title", name: "title", expirationDate: "expirationDate", role: "role" },
+              { title_taken: "title" },
+            );
+            const labels: Record<Field, string> = { title: "Name", expirationDate: "Expiration date", role: "Role" };
+            const sentences: Errors = {};
+            for (const [field, message] of Object.entries(byField) as [Field, string][]) {
+              sentences[field] = fieldSentence(labels[field], message);
+            }
+            setErrors(sentences);
+            setGeneral(g);
+          } else {
+            setGeneral(describeError(err));
           }
-          setErrors(sentences);
-          setGeneral(g);
-        } else {
-          setGeneral(describeError(err));
-        }
+        },
       },
     );
   };
+
+  if (create.data) {
+    const created = create.data;
+    return (
+      <SecretDialog
+        title={created.title}
+        secret={created.secret}
+        onClose={() => {
+          create.reset();
+          onCreated(created.title);
+        }}
+      />
+    );
+  }
 
   return (
     <Dialog

@@ -15,10 +15,13 @@ import Radio from "@mui/material/Radio";
 import RadioGroup from "@mui/material/RadioGroup";
 import TextField from "@mui/material/TextField";
 import Typography from "@mui/material/Typography";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { api, unwrap } from "../../api/client";
 import { ApiError, describeError } from "../../api/problem";
+import { queryKeys } from "../../api/queries";
 import type { ApiKey, DeletionPreview, DeletionResult } from "../../api/types";
+import { useDeleteKey } from "../../hooks/apiKeys";
 import { roleLabel, summarizeRefs } from "../../lib/labels";
 import ResourceList from "./ResourceList";
 
@@ -61,40 +64,41 @@ function previewFrom(body: Record<string, unknown>): DeletionPreview | null {
  * administrator picks who receives them — or explicitly chooses to delete them permanently.
  */
 export default function DeleteKeyDialog({ orgId, apiKey, onClose, onDeleted, onMissing }: Props) {
-  const [preview, setPreview] = useState<DeletionPreview | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
+  const queryClient = useQueryClient();
+  const previewKey = queryKeys.deletionPreview(orgId, apiKey.id);
+  // Always asked afresh when the dialog opens (gcTime 0: nothing kept once it closes).
+  const previewQuery = useQuery({
+    queryKey: previewKey,
+    queryFn: ({ signal }) =>
+      unwrap(
+        api.GET("/api/v1/organizations/{orgId}/api-keys/{keyId}/deletion-preview", {
+          params: { path: { orgId, keyId: apiKey.id } },
+          signal,
+        }),
+      ),
+    staleTime: 0,
+    gcTime: 0,
+  });
+  const preview = previewQuery.data ?? null;
+  const missing = previewQuery.error instanceof ApiError && previewQuery.error.status === 404;
+  const loadError = previewQuery.error && !missing ? describeError(previewQuery.error) : null;
   // Never a destructive default: with no one to receive the resources, nothing is chosen.
   const [choice, setChoice] = useState<Choice | null>(null);
   const [recipientId, setRecipientId] = useState("");
-  const [busy, setBusy] = useState(false);
+  const deletion = useDeleteKey(orgId);
+  const busy = deletion.isPending;
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
-    const controller = new AbortController();
-    unwrap(
-      api.GET("/api/v1/organizations/{orgId}/api-keys/{keyId}/deletion-preview", {
-        params: { path: { orgId, keyId: apiKey.id } },
-        signal: controller.signal,
-      }),
-    ).then(
-      (p) => {
-        showPreview(p);
-      },
-      (e: unknown) => {
-        if (controller.signal.aborted) return;
-        if (e instanceof ApiError && e.status === 404) onMissing();
-        else setLoadError(describeError(e));
-      },
-    );
-    return () => {
-      controller.abort();
-    };
-  }, [orgId, apiKey.id, onMissing]);
+    if (missing) onMissing();
+  }, [missing, onMissing]);
 
-  function showPreview(p: DeletionPreview) {
-    setPreview(p);
+  // A new preview (the first, or the one a 409 brought) starts the choice over.
+  const [shownPreview, setShownPreview] = useState<DeletionPreview | null>(null);
+  if (preview !== shownPreview) {
+    setShownPreview(preview);
     setRecipientId("");
-    setChoice(p.eligibleRecipients.length > 0 ? "transfer" : null);
+    setChoice(preview && preview.eligibleRecipients.length > 0 ? "transfer" : null);
   }
 
   const ownsResources = (preview?.soleOwned.length ?? 0) > 0;
@@ -110,29 +114,25 @@ export default function DeleteKeyDialog({ orgId, apiKey, onClose, onDeleted, onM
       else if (choice === "delete") query.deleteResources = true;
       else return;
     }
-    setBusy(true);
     setError(null);
-    unwrap(
-      api.DELETE("/api/v1/organizations/{orgId}/api-keys/{keyId}", {
-        params: { path: { orgId, keyId: apiKey.id }, query },
-      }),
-    ).then(
-      (result) => {
-        setBusy(false);
-        onDeleted(result);
-      },
-      (e: unknown) => {
-        setBusy(false);
-        if (e instanceof ApiError && e.code === "resources_owned") {
-          // It came to own resources since the preview: show the new situation.
-          const fresh = previewFrom(e.problem);
-          if (fresh) showPreview(fresh);
-          setError("This key now owns resources. Choose what happens to them, then delete again.");
-        } else if (e instanceof ApiError && e.status === 404) {
-          onMissing();
-        } else {
-          setError(describeError(e));
-        }
+    deletion.mutate(
+      { keyId: apiKey.id, query },
+      {
+        onSuccess: (result) => {
+          onDeleted(result);
+        },
+        onError: (e: unknown) => {
+          if (e instanceof ApiError && e.code === "resources_owned") {
+            // It came to own resources since the preview: show the new situation.
+            const fresh = previewFrom(e.problem);
+            if (fresh) queryClient.setQueryData<DeletionPreview>(previewKey, fresh);
+            setError("This key now owns resources. Choose what happens to them, then delete again.");
+          } else if (e instanceof ApiError && e.status === 404) {
+            onMissing();
+          } else {
+            setError(describeError(e));
+          }
+        },
       },
     );
   };

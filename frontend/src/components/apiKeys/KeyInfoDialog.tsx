@@ -8,9 +8,11 @@ import DialogActions from "@mui/material/DialogActions";
 import DialogContent from "@mui/material/DialogContent";
 import DialogTitle from "@mui/material/DialogTitle";
 import Typography from "@mui/material/Typography";
-import { useEffect, useState, type ReactNode } from "react";
+import { useQuery } from "@tanstack/react-query";
+import type { ReactNode } from "react";
 import { api, unwrap } from "../../api/client";
 import { describeError } from "../../api/problem";
+import { queryKeys } from "../../api/queries";
 import type { ApiKey } from "../../api/types";
 import { formatDate } from "../../lib/dates";
 import { roleLabel } from "../../lib/labels";
@@ -41,32 +43,22 @@ export default function KeyInfoDialog({
   onClose: () => void;
 }) {
   const notify = useNotify();
-  const [key, setKey] = useState<ApiKey>(initial);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    unwrap(
-      api.GET("/api/v1/organizations/{orgId}/api-keys/{keyId}", {
-        params: { path: { orgId, keyId: initial.id } },
-        signal: controller.signal,
-      }),
-    ).then(
-      (k) => {
-        setKey(k);
-        setLoading(false);
-      },
-      (e: unknown) => {
-        if (controller.signal.aborted) return;
-        setError(describeError(e));
-        setLoading(false);
-      },
-    );
-    return () => {
-      controller.abort();
-    };
-  }, [orgId, initial.id]);
+  // The row from the list is shown at once; the key as it is now replaces it when it arrives.
+  const detail = useQuery({
+    queryKey: queryKeys.apiKey(orgId, initial.id),
+    queryFn: ({ signal }) =>
+      unwrap(
+        api.GET("/api/v1/organizations/{orgId}/api-keys/{keyId}", {
+          params: { path: { orgId, keyId: initial.id } },
+          signal,
+        }),
+      ),
+    placeholderData: initial,
+    staleTime: 0,
+  });
+  const key = detail.data ?? initial;
+  const loading = detail.isFetching;
+  const error = detail.error && !detail.isFetching ? describeError(detail.error) : null;
 
   return (
     <Dialog open onClose={onClose} maxWidth="sm" fullWidth aria-labelledby="key-info-title">

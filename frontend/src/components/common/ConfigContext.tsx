@@ -1,5 +1,7 @@
-import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { createContext, useContext, type ReactNode } from "react";
 import { api, unwrap } from "../../api/client";
+import { queryKeys } from "../../api/queries";
 import type { PortalConfig } from "../../api/types";
 
 /** Used until /api/v1/config answers (the SPEC's defaults). */
@@ -8,22 +10,14 @@ export const DEFAULT_CONFIG: PortalConfig = { maxKeyLifetimeDays: 730, apiKeyEma
 const ConfigContext = createContext<PortalConfig>(DEFAULT_CONFIG);
 
 export function ConfigProvider({ children }: { children: ReactNode }) {
-  const [config, setConfig] = useState<PortalConfig>(DEFAULT_CONFIG);
-  useEffect(() => {
-    let cancelled = false;
-    unwrap(api.GET("/api/v1/config")).then(
-      (c) => {
-        if (!cancelled) setConfig(c);
-      },
-      () => {
-        /* keep the defaults; the server validates anyway */
-      },
-    );
-    return () => {
-      cancelled = true;
-    };
-  }, []);
-  return <ConfigContext.Provider value={config}>{children}</ConfigContext.Provider>;
+  // Read once per visit; on failure the defaults stay (the server validates anyway).
+  const { data } = useQuery({
+    queryKey: queryKeys.config,
+    queryFn: ({ signal }) => unwrap(api.GET("/api/v1/config", { signal })),
+    staleTime: Infinity,
+    retry: false,
+  });
+  return <ConfigContext.Provider value={data ?? DEFAULT_CONFIG}>{children}</ConfigContext.Provider>;
 }
 
 export function useConfig(): PortalConfig {

@@ -11,8 +11,7 @@ import {
 } from "@mui/x-data-grid";
 import { useEffect, useMemo, useState } from "react";
 import { ApiError, describeError } from "../../api/problem";
-import type { ListQuery } from "../../api/types";
-import { useServerList, type Page } from "../../hooks/useServerList";
+import { useServerList, type ListSource } from "../../hooks/useServerList";
 import { PAGE_SIZES } from "../../lib/gridPrefs";
 import { GRID_LOCALE_TEXT, withApiOperators } from "../../lib/gridOperators";
 import { filterParams, toListQuery } from "../../lib/listQuery";
@@ -23,7 +22,8 @@ import { useNotify } from "./Notifier";
 interface Props<T extends GridValidRowModel> {
   label: string;
   columns: GridColDef<T>[];
-  load: (query: ListQuery, signal: AbortSignal) => Promise<Page<T>>;
+  /** Where the rows come from: its cache key and loader (src/api/queries.ts). */
+  source: ListSource<T>;
   noun: [singular: string, plural: string];
   emptyMessage: string;
   emptyHint?: string;
@@ -35,7 +35,7 @@ interface Props<T extends GridValidRowModel> {
 export default function ListGrid<T extends GridValidRowModel & { id: string }>({
   label,
   columns,
-  load,
+  source,
   noun,
   emptyMessage,
   emptyHint,
@@ -51,8 +51,7 @@ export default function ListGrid<T extends GridValidRowModel & { id: string }>({
     () => toListQuery(pagination, sortModel, filterModel),
     [pagination, sortModel, filterModel],
   );
-  const [reload, setReload] = useState(0);
-  const { rows, total, loading, error } = useServerList(load, query, reload);
+  const { rows, total, loading, error, retry } = useServerList(source, query);
   const invalidQuery = error instanceof ApiError && error.code === "invalid_query";
 
   useEffect(() => {
@@ -90,9 +89,7 @@ export default function ListGrid<T extends GridValidRowModel & { id: string }>({
             <Button
               color="inherit"
               size="small"
-              onClick={() => {
-                setReload((n) => n + 1);
-              }}
+              onClick={retry}
             >
               Retry
             </Button>

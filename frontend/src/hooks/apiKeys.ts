@@ -1,0 +1,47 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { api, unwrap } from "../api/client";
+import { queryKeys } from "../api/queries";
+import type { ApiKeyCreate, DeletionResult } from "../api/types";
+
+/**
+ * Creates a key. The answer holds the secret: it lives only in this mutation's result, which the
+ * caller resets when the secret dialog closes (`gcTime: 0` then drops the mutation from the
+ * cache at once). It is never written to the query cache.
+ */
+export function useCreateKey(orgId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: ApiKeyCreate) =>
+      unwrap(api.POST("/api/v1/organizations/{orgId}/api-keys", { params: { path: { orgId } }, body })),
+    gcTime: 0,
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: queryKeys.apiKeys(orgId) });
+      void client.invalidateQueries({ queryKey: queryKeys.auditEvents(orgId) });
+    },
+  });
+}
+
+export interface DeleteKeyVariables {
+  keyId: string;
+  query: { transferTo?: string; deleteResources?: boolean };
+}
+
+/** Deletes a key; its resources may have moved or gone, so resources and activity refresh too. */
+export function useDeleteKey(orgId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ keyId, query }: DeleteKeyVariables): Promise<DeletionResult> =>
+      unwrap(
+        api.DELETE("/api/v1/organizations/{orgId}/api-keys/{keyId}", {
+          params: { path: { orgId, keyId }, query },
+        }),
+      ),
+    onSuccess: (_result, { keyId }) => {
+      // (Its deletion preview is never kept: the dialog's query has gcTime 0.)
+      client.removeQueries({ queryKey: queryKeys.apiKey(orgId, keyId) });
+      for (const key of [queryKeys.apiKeys(orgId), queryKeys.resources(orgId), queryKeys.auditEvents(orgId)]) {
+        void client.invalidateQueries({ queryKey: key });
+      }
+    },
+  });
+}
