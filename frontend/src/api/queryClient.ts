@@ -2,7 +2,7 @@
  * The portal's one TanStack Query client: server state (lists, the session, previews) lives in
  * its cache, never in component state.
  */
-import { QueryClient, type Query, type QueryKey } from "@tanstack/react-query";
+import { QueryClient, type Query } from "@tanstack/react-query";
 import { ApiError } from "./problem";
 import { queryKeys } from "./queries";
 
@@ -31,7 +31,7 @@ export function createQueryClient(): QueryClient {
 }
 
 function isKept(query: Query): boolean {
-  const [root] = query.queryKey as QueryKey;
+  const [root] = query.queryKey;
   // The session itself (set to null by the caller) and the public portal configuration.
   return root === queryKeys.session[0] || root === queryKeys.config[0];
 }

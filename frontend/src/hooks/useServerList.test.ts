@@ -118,10 +118,10 @@ describe("useServerList", () => {
     act(() => {
       result.current.retry();
     });
-    expect(result.current.error).toBeNull();
     await waitFor(() => {
       expect(result.current.rows).toEqual(["back"]);
     });
+    expect(result.current.error).toBeNull();
     expect(load).toHaveBeenCalledTimes(2);
   });
 

@@ -1,8 +1,10 @@
-import { screen } from "@testing-library/react";
+import { screen, waitFor } from "@testing-library/react";
+import dayjs from "dayjs";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { api } from "../../api/client";
-import { renderWithProviders } from "../../test/utils";
+import { localeDateFormat } from "../../lib/dates";
+import { answer, renderWithProviders } from "../../test/utils";
 import AddKeyDialog from "./AddKeyDialog";
 import SecretDialog from "./SecretDialog";
 
@@ -33,6 +35,61 @@ describe("AddKeyDialog", () => {
     await userEvent.click(screen.getByRole("combobox", { name: /Role/ }));
     const options = await screen.findAllByRole("option");
     expect(options.map((o) => o.textContent)).toEqual(["Editor", "Viewer"]);
+  });
+});
+
+describe("AddKeyDialog creating a key", () => {
+  it("shows the secret from the create result only, refreshes the list, and forgets the secret on OK", async () => {
+    const user = userEvent.setup();
+    const secret = "kh_live_TOP-SECRET-123";
+    vi.mocked(api.POST).mockReturnValue(
+      answer(201, {
+        id: "k9",
+        title: "Nightly sync",
+        role: "editor",
+        email: "k9@keys.test",
+        createdBy: { id: "u1", name: "Alice Admin", email: "alice@x" },
+        creationDate: "2030-01-01T10:00:00Z",
+        expirationDate: "2030-02-01",
+        status: "active",
+        lastUsedDate: null,
+        secret,
+      }),
+    );
+    const onCreated = vi.fn();
+    const { queryClient } = renderWithProviders(
+      <AddKeyDialog orgId="o1" onClose={vi.fn()} onCreated={onCreated} />,
+    );
+    // A page of the API Keys list as the grid would have cached it.
+    const listKey = ["api-keys", "o1", { limit: 25, offset: 0 }];
+    queryClient.setQueryData(listKey, { items: [], total: 0 });
+
+    await user.type(screen.getByRole("textbox", { name: /Name/ }), "Nightly sync");
+    const date = dayjs().add(30, "day");
+    // The date picker's field: typing the digits fills its sections in the locale's order.
+    await user.click(screen.getByRole("group", { name: /Expiration date/ }));
+    await user.keyboard(date.format(localeDateFormat().replace(/[^YMD]/g, "")));
+    await user.click(screen.getByRole("combobox", { name: /Role/ }));
+    await user.click(await screen.findByRole("option", { name: "Editor" }));
+    await user.click(screen.getByRole("button", { name: "Create" }));
+
+    expect(await screen.findByRole("textbox", { name: "Secret key" })).toHaveValue(secret);
+    expect(api.POST).toHaveBeenCalledWith("/api/v1/organizations/{orgId}/api-keys", {
+      params: { path: { orgId: "o1" } },
+      body: { title: "Nightly sync", expirationDate: date.format("YYYY-MM-DD"), role: "editor" },
+    });
+    // The list is invalidated (the grid refetches it), and the secret is in no query.
+    expect(queryClient.getQueryState(listKey)?.isInvalidated).toBe(true);
+    const inQueries = () => JSON.stringify(queryClient.getQueryCache().getAll().map((q) => [q.queryKey, q.state.data]));
+    expect(inQueries()).not.toContain(secret);
+
+    await user.click(screen.getByRole("button", { name: "OK" }));
+    expect(onCreated).toHaveBeenCalledWith("Nightly sync");
+    // OK reset the mutation: its result (the secret) is gone from the mutation cache as well.
+    await waitFor(() => {
+      expect(queryClient.getMutationCache().getAll()).toHaveLength(0);
+    });
+    expect(inQueries()).not.toContain(secret);
   });
 });
 

@@ -45,10 +45,10 @@ function setup(preview: DeletionPreview) {
   GET.mockReturnValue(answer(200, preview));
   DELETE.mockReturnValue(answer(200, done));
   const onDeleted = vi.fn();
-  renderWithProviders(
+  const { queryClient } = renderWithProviders(
     <DeleteKeyDialog orgId="o1" apiKey={key} onClose={vi.fn()} onDeleted={onDeleted} onMissing={vi.fn()} />,
   );
-  return { onDeleted };
+  return { onDeleted, queryClient };
 }
 
 beforeEach(() => {
@@ -70,7 +70,17 @@ describe("DeleteKeyDialog", () => {
   });
 
   it("requires a recipient before transferring, and sends transferTo", async () => {
-    setup(owning);
+    const { queryClient, onDeleted } = setup(owning);
+    // Pages the portal had cached: the transfer changes keys, resources and activity, not members.
+    const page = { limit: 25, offset: 0 };
+    const cached = {
+      keys: ["api-keys", "o1", page],
+      projects: ["resources", "o1", "projects", page],
+      activity: ["audit-events", "o1", page],
+      members: ["members", "o1", page],
+      otherOrg: ["api-keys", "o2", page],
+    };
+    for (const k of Object.values(cached)) queryClient.setQueryData(k, { items: [], total: 0 });
     const sole = await screen.findByTestId("sole-owned");
     expect(within(sole).getByText("Roads")).toBeInTheDocument();
     expect(within(sole).getByText("Parcels DB")).toBeInTheDocument();
@@ -93,6 +103,15 @@ describe("DeleteKeyDialog", () => {
     expect(DELETE.mock.calls[0]?.[1]).toEqual({
       params: { path: { orgId: "o1", keyId: "k1" }, query: { transferTo: "m-eddie" } },
     });
+    await waitFor(() => {
+      expect(onDeleted).toHaveBeenCalled();
+    });
+    const invalidated = (k: readonly unknown[]) => queryClient.getQueryState(k)?.isInvalidated;
+    expect(invalidated(cached.keys)).toBe(true);
+    expect(invalidated(cached.projects)).toBe(true);
+    expect(invalidated(cached.activity)).toBe(true);
+    expect(invalidated(cached.members)).toBe(false);
+    expect(invalidated(cached.otherOrg)).toBe(false);
   });
 
   it("deletes the resources only on an explicit choice, saying what is lost", async () => {
