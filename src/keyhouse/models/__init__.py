@@ -3,6 +3,7 @@
 from keyhouse.models.api_key import KEY_ROLES, ApiKey
 from keyhouse.models.audit import AuditEvent
 from keyhouse.models.base import Base, new_id
+from keyhouse.models.lifecycle import KeyNotification, KeyUsage, RetiredSecret
 from keyhouse.models.organization import MEMBER_ROLES, Member, Organization, Principal, User
 from keyhouse.models.resource import (
     DEPENDENT_KINDS,
@@ -16,6 +17,7 @@ from keyhouse.models.resource import (
     Resource,
 )
 from keyhouse.models.session import WebSession
+from keyhouse.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
     "DEPENDENT_KINDS",
@@ -30,12 +32,17 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Base",
+    "KeyNotification",
+    "KeyUsage",
     "Member",
     "Organization",
     "Permission",
     "Principal",
     "Resource",
+    "RetiredSecret",
     "User",
     "WebSession",
+    "Webhook",
+    "WebhookDelivery",
     "new_id",
 ]

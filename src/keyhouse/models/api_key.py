@@ -57,3 +57,5 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expiration_date: Mapped[date] = mapped_column(Date)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_used_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    rolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -48,8 +48,10 @@ class Resource(Base):
         ),
         ForeignKeyConstraint(["organization_id"], ["organizations.id"], ondelete="CASCADE"),
         Index("ix_resources_org_kind_created", "organization_id", "kind", "created_at", "id"),
-        Index("ix_resources_project_id", "project_id"),
-        Index("ix_resources_data_source_id", "data_source_id"),
+        # With organization_id: they serve the composite foreign keys' cascades too
+        # (migration 0002; docs/performance.md).
+        Index("ix_resources_project_id", "project_id", "organization_id"),
+        Index("ix_resources_data_source_id", "data_source_id", "organization_id"),
     )
 
     id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
