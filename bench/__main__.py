@@ -24,6 +24,7 @@ from bench import deletion, http, lastused, lists, verify
 from bench.data import (
     NOW,
     World,
+    Writer,
     add_key,
     background_resources,
     drop_pg_schema,
@@ -62,7 +63,7 @@ class Sizes:
 
 
 FULL = Sizes(
-    1_000_000, 300_000, 100_000, 900, 20_000, 10_000, 3, (10, 10_000), 3, 10_000, 4.0, 16, 20_000
+    1_000_000, 300_000, 100_000, 900, 20_000, 10_000, 5, (10, 10_000), 3, 10_000, 4.0, 16, 20_000
 )
 QUICK = Sizes(
     120_000, 120_000, 100_000, 20, 5_000, 2_000, 1, (10, 10_000), 1, 2_000, 2.0, 16, 2_000
@@ -240,11 +241,25 @@ def run_engine(
         f"({worst.filter}, sort={worst.sort}, {worst.position} page)",
         f"{label}, {lr.keys_in_org:,} keys in the org",
         ms(worst.ms),
-        f"the previous statements (apply()), worst case [{lr.old_case}]: {ms(lr.old_ms)}",
-        f"{lr.old_ms / lr.worst().ms:.0f}× faster",
+        f"the same page with the previous statements (apply()): {ms(lr.old_ms)}",
+        f"{lr.old_ms / worst.ms:.0f}× faster",
         f"≤ {GOAL_LIST_MS:.0f} ms",
         worst.ms <= GOAL_LIST_MS,
     )
+    if engine == "sqlite":
+        cpu_worst = lr.worst_cpu(TITLE_FILTERS)
+        table.add(
+            "3",
+            "  the same in CPU time of the calling thread, where SQLite works (less "
+            f"sensitive to other processes): worst ({cpu_worst.filter}, sort={cpu_worst.sort}, "
+            f"{cpu_worst.position} page) / median",
+            label,
+            f"{ms(cpu_worst.cpu_ms)} / {ms(lr.median(TITLE_FILTERS, cpu=True))}",
+            "",
+            "",
+            f"≤ {GOAL_LIST_MS:.0f} ms",
+            cpu_worst.cpu_ms <= GOAL_LIST_MS,
+        )
     table.add(
         "3",
         "key list, title filter: median of 18 sorts × 5 pages",
@@ -286,6 +301,7 @@ def run_engine(
     # 4. Deletion at scale.
     log(f"{label}: deletion")
     background_resources(db, world, sizes.background)
+    Writer(db).analyze("resources", "permissions")  # statistics as a database in use has
     results = deletion.measure(db, world, sizes=sizes.delete_sizes, repeats=sizes.delete_repeats)
     by = {(r.resources, r.mode): r for r in results}
     small, big = min(sizes.delete_sizes), max(sizes.delete_sizes)

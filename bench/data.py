@@ -135,14 +135,16 @@ class Writer:
             raw.close()
         return count
 
-    def analyze(self) -> None:
+    def analyze(self, *tables: str) -> None:
+        """Planner statistics, of `tables` or of everything."""
         with self.db.engine.connect() as conn:
             if self.sqlite:
-                conn.exec_driver_sql("ANALYZE")
+                for target in tables or ("",):
+                    conn.exec_driver_sql(f"ANALYZE {target}".strip())
             else:
-                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
-                    "VACUUM ANALYZE"
-                )
+                auto = conn.execution_options(isolation_level="AUTOCOMMIT")
+                for target in tables or ("",):
+                    auto.exec_driver_sql(f"VACUUM ANALYZE {target}".strip())
             conn.commit()
 
 

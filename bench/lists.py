@@ -8,6 +8,7 @@ end (statements, rows, views) on a held session, as the API calls it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from bench.data import NOW, World
-from bench.timing import repeat
+from bench.timing import percentile, repeat
 from keyhouse.api_keys import service
 from keyhouse.core.db import Database
 from keyhouse.core.listing import ListQuery, SortKey, apply, parse_list_query
@@ -49,15 +50,16 @@ class Case:
     position: str
     offset: int
     total: int
-    ms: float
+    ms: float  # median wall time
+    cpu_ms: float  # median CPU time of this thread (SQLite's work runs in it; not PG's)
 
 
 @dataclass
 class ListResults:
     keys_in_org: int
     cases: list[Case] = field(default_factory=list)
-    old_ms: float = 0.0  # the worst case, with the previous query shape (apply())
-    old_case: str = ""
+    old_ms: float = 0.0  # the worst title-filtered case, with the previous statements (apply())
+    old_case: Case | None = None
     checked_pages: int = 0
     plans: dict[str, list[str]] = field(default_factory=dict)
 
@@ -65,9 +67,15 @@ class ListResults:
         cases = [c for c in self.cases if filters is None or c.filter in filters]
         return max(cases, key=lambda c: c.ms)
 
-    def median(self, filters: list[str] | None = None) -> float:
-        values = sorted(c.ms for c in self.cases if filters is None or c.filter in filters)
+    def median(self, filters: list[str] | None = None, *, cpu: bool = False) -> float:
+        values = sorted(
+            c.cpu_ms if cpu else c.ms for c in self.cases if filters is None or c.filter in filters
+        )
         return values[len(values) // 2]
+
+    def worst_cpu(self, filters: list[str] | None = None) -> Case:
+        cases = [c for c in self.cases if filters is None or c.filter in filters]
+        return max(cases, key=lambda c: c.cpu_ms)
 
 
 def _query(sort: str, filters: list[str], offset: int) -> ListQuery:
@@ -99,23 +107,30 @@ def measure(db: Database, world: World, *, repeats: int) -> ListResults:
             for position in POSITIONS:
                 offset = _offset(position, total)
                 query = _query(sort, filters, offset)
-                samples = repeat(
+                wall, cpu = _timed(
                     lambda q=query: service.list_keys(session, world.org_id, q), repeats
                 )
-                results.cases.append(
-                    Case(name, sort, position, offset, total, samples.median * 1e3)
-                )
-        worst = results.worst()
-        old = repeat(
-            lambda: _old_page(
-                session, world.org_id, _query(worst.sort, FILTERS[worst.filter], worst.offset)
-            ),
-            1,
-        )
+                results.cases.append(Case(name, sort, position, offset, total, wall, cpu))
+        # The worst title-filtered case, the way the list used to be read.
+        worst = results.worst([f for f in FILTERS if f.startswith("title")])
+        old_query = _query(worst.sort, FILTERS[worst.filter], worst.offset)
+        old = repeat(lambda: _old_page(session, world.org_id, old_query), 1)
         results.old_ms = old.median * 1e3
-        results.old_case = f"{worst.filter}, sort={worst.sort}, {worst.position} page"
+        results.old_case = worst
         results.plans = plans(session, world.org_id)
     return results
+
+
+def _timed(fn: Any, repeats: int) -> tuple[float, float]:
+    """Median wall and thread-CPU milliseconds of `repeats` calls, after one warm-up."""
+    fn()
+    walls, cpus = [], []
+    for _ in range(repeats):
+        wall, cpu = time.perf_counter(), time.thread_time()
+        fn()
+        cpus.append(time.thread_time() - cpu)
+        walls.append(time.perf_counter() - wall)
+    return percentile(walls, 50) * 1e3, percentile(cpus, 50) * 1e3
 
 
 def _old_page(session: Session, organization_id: str, query: ListQuery) -> tuple[list[Any], int]:
@@ -200,8 +215,11 @@ def plans(session: Session, organization_id: str) -> dict[str, list[str]]:
         lines: list[str] = []
         for statement, params in captured:
             lines.append("-- " + " ".join(statement.split()))
+            if statement.startswith(("MOVE", "FETCH", "CLOSE")):
+                continue
+            query = statement.split(" CURSOR FOR ", 1)[-1]  # DECLARE name ... CURSOR FOR query
             prefix = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN (ANALYZE, COSTS OFF) "
-            result = session.connection().exec_driver_sql(prefix + statement, params)
+            result = session.connection().exec_driver_sql(prefix + query, params)
             lines.extend(("   " + str(r[3])) if sqlite else ("   " + str(r[0])) for r in result)
         out[label] = lines
     return out

@@ -29,6 +29,10 @@ hypothesis_settings.register_profile("keyhouse", deadline=None, max_examples=200
 hypothesis_settings.register_profile("quick", deadline=None, max_examples=25)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "keyhouse"))
 
+# No background webhook worker in apps built by tests (or servers they start): tests drive
+# sweep() and deliver_due() themselves; tests of the worker turn it on explicitly.
+os.environ.setdefault("KEYHOUSE_WEBHOOK_WORKER", "false")
+
 POSTGRES_URL = os.environ.get("KEYHOUSE_TEST_POSTGRES_URL")
 ENGINES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 

@@ -159,7 +159,8 @@ def test_keys_create_list_and_use(run: Run, org: dict[str, str]) -> None:
     assert created["email"] == f"api-key-{created['id']}@cli.test"
     assert created["createdBy"]["email"] == "boss@initech.test"
     assert created["createdBy"]["name"] == "Bill Boss"
-    assert created["status"] == "active" and created["role"] == "editor"
+    # Ten days left, within the default 14-day warning.
+    assert created["status"] == "expiring" and created["role"] == "editor"
 
     listed = _json(run("keys", "list", "initech", "--json"))
     assert [k["title"] for k in listed] == ["Loader", "Nightly export"]

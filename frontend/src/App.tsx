@@ -20,6 +20,8 @@ const ApiKeysPage = lazy(() => import("./pages/ApiKeysPage"));
 const MembersPage = lazy(() => import("./pages/MembersPage"));
 const ResourcesPage = lazy(() => import("./pages/ResourcesPage"));
 const ActivityPage = lazy(() => import("./pages/ActivityPage"));
+const WebhooksPage = lazy(() => import("./pages/WebhooksPage"));
+const SettingsPage = lazy(() => import("./pages/SettingsPage"));
 
 // The one cache of server state for the whole portal.
 const queryClient = createQueryClient();
@@ -63,6 +65,16 @@ export default function App() {
                         <Route path="activity" element={
                             <Page>
                               <ActivityPage />
+                            </Page>
+                          } />
+                        <Route path="webhooks" element={
+                            <Page>
+                              <WebhooksPage />
+                            </Page>
+                          } />
+                        <Route path="settings" element={
+                            <Page>
+                              <SettingsPage />
                             </Page>
                           } />
                         <Route path="*" element={<NotFoundPage />} />

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from keyhouse import __version__
+from keyhouse import __version__, usage
 from keyhouse.api_keys.router import router as api_keys_router
 from keyhouse.audit.router import router as audit_router
 from keyhouse.auth.router import public_router as auth_public_router
@@ -25,7 +28,10 @@ from keyhouse.core.http import problems
 from keyhouse.core.middleware import GuardMiddleware, security_headers
 from keyhouse.core.ratelimit import FailureLimiter
 from keyhouse.members.router import router as members_router
+from keyhouse.organizations.router import router as organizations_router
 from keyhouse.resources.router import router as resources_router
+from keyhouse.webhooks.router import router as webhooks_router
+from keyhouse.webhooks.worker import WebhookWorker
 
 logger = logging.getLogger("keyhouse")
 PORTAL_DIR = Path(__file__).parent / "static" / "portal"
@@ -125,6 +131,28 @@ async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+class Background(Protocol):
+    """A service started with the app and stopped with it (a daemon thread)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start every service in `app.state.background`; stop them, newest first, at shutdown."""
+    started: list[Background] = []
+    try:
+        for service in app.state.background:
+            service.start()
+            started.append(service)
+        yield
+    finally:
+        for service in reversed(started):
+            await asyncio.to_thread(service.stop)
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
@@ -135,9 +163,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         docs_url="/api/docs",
         redoc_url=None,
         generate_unique_id_function=lambda route: route.name,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.db = db or Database(settings.resolved_database_url(), settings)
+    # Each worker's API key usage counts, flushed every few seconds and at shutdown.
+    app.state.background = [usage.flusher(app)]
+    if settings.webhook_worker:
+        app.state.webhook_worker = WebhookWorker(app.state.db, settings)
+        app.state.background.append(app.state.webhook_worker)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(DomainError, _domain_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
@@ -160,7 +194,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     # Any route can meet these: a key in the URL or two keys (400), a body that is not
     # JSON or too large (413, 415), bad input (422), too many failed authentications (429).
     common = problems(400, 413, 415, 422, 429)
-    for router in (auth_public_router, auth_router, api_keys_router, members_router, audit_router):
+    for router in (
+        auth_public_router,
+        auth_router,
+        api_keys_router,
+        members_router,
+        audit_router,
+        organizations_router,
+        webhooks_router,
+    ):
         app.include_router(router, responses=common)
     # Last: its /{kind} path would otherwise shadow the fixed ones above.
     app.include_router(resources_router, responses=common)

@@ -370,6 +370,35 @@ def demo(as_json: JsonOpt = False) -> None:
 
 
 @app.command()
+def sweep(as_json: JsonOpt = False) -> None:
+    """Emit due key-expiry webhook events, then send the webhook deliveries due (for cron).
+
+    Safe to run from several machines at once: no event is emitted or sent twice.
+    """
+    from keyhouse.webhooks.delivery import deliver_all_due
+    from keyhouse.webhooks.sweep import sweep as run_sweep
+
+    settings = get_settings()
+    db = _database()
+    try:
+        swept = run_sweep(db, now=clock.now())
+        sent = deliver_all_due(db, now=clock.now(), timeout=settings.webhook_timeout_seconds)
+    finally:
+        db.dispose()
+    data = {"sweep": swept.as_dict(), "delivery": sent.as_dict()}
+    _emit(
+        as_json,
+        data,
+        lambda: (
+            f"expiry events: {swept.expiring} expiring, {swept.expired} expired "
+            f"({swept.queued} deliveries queued, {swept.pruned} old deliveries pruned)\n"
+            f"deliveries: {sent.delivered} delivered, {sent.retrying} to retry, "
+            f"{sent.failed + sent.paused} failed"
+        ),
+    )
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,

@@ -188,6 +188,9 @@ def test_created_key(app, admin: TestClient, world: World) -> None:  # type: ign
         "expirationDate",
         "status",
         "lastUsedDate",
+        "lastUsedAddress",
+        "lastRolledDate",
+        "previousSecretValidUntil",
         "secret",
     }
     assert str(uuid.UUID(key["id"])) == key["id"]
@@ -203,6 +206,8 @@ def test_created_key(app, admin: TestClient, world: World) -> None:  # type: ign
     assert key["expirationDate"] == VALID["expirationDate"]
     assert key["status"] == "active"
     assert key["lastUsedDate"] is None
+    assert key["lastUsedAddress"] is None
+    assert key["lastRolledDate"] is None and key["previousSecretValidUntil"] is None
     secret = key.pop("secret")
     assert keys.is_well_formed(secret)
 
@@ -314,10 +319,11 @@ def test_default_order_and_pagination(seeded, world: World) -> None:  # type: ig
     tied = sorted(["charlie", "delta"], key=lambda t: ids[t], reverse=True)
     assert [k["title"] for k in everything["items"]] == ["echo", *tied, "Bravo", "alpha"]
     statuses = {k["title"]: k["status"] for k in everything["items"]}
+    # 2030-06-18, a 14-day warning: keys expiring up to 2030-07-02 are expiring.
     assert statuses == {
-        "alpha": "active",
-        "Bravo": "active",
-        "charlie": "active",
+        "alpha": "expiring",
+        "Bravo": "expiring",
+        "charlie": "expiring",
         "delta": "active",
         "echo": "expired",
     }
@@ -341,7 +347,7 @@ SORT_VALUES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "creationDate": lambda k: _instant(k["creationDate"]),
     "expirationDate": lambda k: date.fromisoformat(k["expirationDate"]),
     "role": lambda k: k["role"],
-    "status": lambda k: k["status"],
+    "status": lambda k: ["active", "expiring", "expired"].index(k["status"]),
     "lastUsedDate": lambda k: _instant(k["lastUsedDate"]),
 }
 
@@ -418,15 +424,18 @@ FILTERS: list[tuple[list[str], set[str]]] = [
     (["role:isAnyOf:editor,viewer"], {"alpha", "Bravo", "charlie", "delta", "echo"}),
     (["role:isAnyOf:viewer"], {"Bravo", "delta"}),
     (["status:is:expired"], {"echo"}),
-    (["status:is:active"], {"alpha", "Bravo", "charlie", "delta"}),
-    (["status:not:active"], {"echo"}),
-    (["status:isAnyOf:active,expired"], {"alpha", "Bravo", "charlie", "delta", "echo"}),
+    (["status:is:active"], {"delta"}),
+    (["status:is:expiring"], {"alpha", "Bravo", "charlie"}),
+    (["status:not:active"], {"alpha", "Bravo", "charlie", "echo"}),
+    (["status:not:expiring"], {"delta", "echo"}),
+    (["status:isAnyOf:active,expired"], {"delta", "echo"}),
+    (["status:isAnyOf:active,expiring,expired"], {"alpha", "Bravo", "charlie", "delta", "echo"}),
     (["lastUsedDate:isEmpty"], {"Bravo", "delta", "echo"}),
     (["lastUsedDate:isNotEmpty"], {"alpha", "charlie"}),
     (["lastUsedDate:onOrAfter:2030-06-18"], {"alpha"}),
     (["lastUsedDate:not:2030-06-18"], {"Bravo", "charlie", "delta", "echo"}),
-    (["role:is:editor", "status:is:active"], {"alpha", "charlie"}),
-    (["role:is:editor", "status:is:active", "title:startsWith:c"], {"charlie"}),
+    (["role:is:editor", "status:not:expired"], {"alpha", "charlie"}),
+    (["role:is:editor", "status:is:expiring", "title:startsWith:c"], {"charlie"}),
     (["title:contains:a", "title:contains:l"], {"alpha", "charlie", "delta"}),
 ]
 

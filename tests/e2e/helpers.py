@@ -115,6 +115,46 @@ class Api:
         except urllib.error.HTTPError as e:
             return int(e.code)
 
+    def call_with_key(self, secret: str, slug: str = "demo") -> tuple[int, dict[str, Any]]:
+        """A resource list called with an API key: the status and the JSON (problem) body."""
+        origin = "{0.scheme}://{0.netloc}".format(urlparse(self.page.url))
+        req = urllib.request.Request(  # noqa: S310 - the test server's own URL
+            f"{origin}/api/v1/organizations/{self.org(slug)}/projects",
+            headers={"Api-Key": secret},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:  # noqa: S310
+                return int(r.status), json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            return int(e.code), json.loads(e.read() or b"{}")
+
+    def _send(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        r = self.page.request.fetch(
+            path,
+            method=method,
+            data=json.dumps(body) if body is not None else None,
+            headers={"Content-Type": "application/json", "X-CSRF-Token": self._csrf()},
+        )
+        assert r.ok, f"{method} {path}: {r.status} {r.text()}"
+        return r.json() if r.status != 204 else None
+
+    def roll_key(self, key_id: str, overlap_hours: int = 0, slug: str = "demo") -> dict[str, Any]:
+        key: dict[str, Any] = self._send(
+            "POST",
+            f"/api/v1/organizations/{self.org(slug)}/api-keys/{key_id}/roll",
+            {"overlapHours": overlap_hours},
+        )
+        return key
+
+    def key_summary(self, slug: str = "demo") -> dict[str, Any]:
+        data: dict[str, Any] = self.get(f"/api/v1/organizations/{self.org(slug)}/api-keys/summary")
+        return data
+
+    def set_warning_days(self, days: int, slug: str = "demo") -> None:
+        self._send(
+            "PATCH", f"/api/v1/organizations/{self.org(slug)}/settings", {"expiryWarningDays": days}
+        )
+
     def member(self, email: str, slug: str = "demo") -> dict[str, Any]:
         query = quote(f"email:equals:{email}")
         data = self.get(f"/api/v1/organizations/{self.org(slug)}/members?filter={query}")

@@ -191,7 +191,7 @@ def test_view_information(page: Page, api: Api) -> None:
     grid_rows(page).filter(has_text=title).hover()
     expect(button).to_have_css("opacity", "1")
     button.click()
-    expect(page.get_by_role("menuitem")).to_have_text(["View information", "Delete"])
+    expect(page.get_by_role("menuitem")).to_have_text(["View information", "Roll key", "Delete"])
     page.get_by_role("menuitem", name="View information").click()
 
     info = page.get_by_role("dialog", name="Key information")

@@ -9,10 +9,12 @@ import { listResources } from "./resources";
 import type {
   ApiKey,
   AuditEvent,
+  Delivery,
   ListQuery,
   Member,
   Resource,
   ResourceKind,
+  Webhook,
 } from "./types";
 
 export const queryKeys = {
@@ -26,6 +28,13 @@ export const queryKeys = {
   resources: (orgId: string, kind?: ResourceKind) =>
     (kind ? ["resources", orgId, kind] : ["resources", orgId]) as readonly string[],
   auditEvents: (orgId: string) => ["audit-events", orgId] as const,
+  /** Under the keys list's prefix: whatever refreshes the list refreshes the banner too. */
+  keySummary: (orgId: string) => ["api-keys", orgId, "summary"] as const,
+  /** Under the key's prefix: dropped with the key. */
+  keyUsage: (orgId: string, keyId: string, days: number) => ["api-key", orgId, keyId, "usage", days] as const,
+  settings: (orgId: string) => ["settings", orgId] as const,
+  webhooks: (orgId: string) => ["webhooks", orgId] as const,
+  deliveries: (orgId: string, webhookId: string) => ["webhooks", orgId, webhookId, "deliveries"] as const,
 };
 
 export interface Page<T> {
@@ -67,5 +76,26 @@ export function auditEventsSource(orgId: string): ListSource<AuditEvent> {
     key: (query) => [...queryKeys.auditEvents(orgId), query],
     load: (query, signal) =>
       unwrap(api.GET("/api/v1/organizations/{orgId}/audit-events", { params: { path: { orgId }, query }, signal })),
+  };
+}
+
+export function webhooksSource(orgId: string): ListSource<Webhook> {
+  return {
+    key: (query) => [...queryKeys.webhooks(orgId), "list", query],
+    load: (query, signal) =>
+      unwrap(api.GET("/api/v1/organizations/{orgId}/webhooks", { params: { path: { orgId }, query }, signal })),
+  };
+}
+
+export function deliveriesSource(orgId: string, webhookId: string): ListSource<Delivery> {
+  return {
+    key: (query) => [...queryKeys.deliveries(orgId, webhookId), query],
+    load: (query, signal) =>
+      unwrap(
+        api.GET("/api/v1/organizations/{orgId}/webhooks/{webhookId}/deliveries", {
+          params: { path: { orgId, webhookId }, query },
+          signal,
+        }),
+      ),
   };
 }

@@ -48,3 +48,30 @@ export interface ListQuery {
   sort?: string;
   filter?: string[];
 }
+
+// Issue 6: key lifecycle (roll, expiry, usage), organization settings, webhooks.
+type OrgPath = "/api/v1/organizations/{orgId}";
+type RollPath = paths[`${OrgPath}/api-keys/{keyId}/roll`]["post"];
+export type ApiKeyRoll = NonNullable<RollPath["requestBody"]>["content"]["application/json"];
+export type ApiKeyRolled = JsonOf<RollPath["responses"][200]>;
+export type KeyStatus = ApiKey["status"];
+export type KeySummary = JsonOf<paths[`${OrgPath}/api-keys/summary`]["get"]["responses"][200]>;
+export type KeyUsage = JsonOf<paths[`${OrgPath}/api-keys/{keyId}/usage`]["get"]["responses"][200]>;
+export type UsageDay = KeyUsage["days"][number];
+type SettingsPath = paths[`${OrgPath}/settings`];
+export type OrgSettings = JsonOf<SettingsPath["get"]["responses"][200]>;
+export type OrgSettingsUpdate = NonNullable<SettingsPath["patch"]["requestBody"]>["content"]["application/json"];
+type WebhooksPath = paths[`${OrgPath}/webhooks`];
+type WebhookPath = paths[`${OrgPath}/webhooks/{webhookId}`];
+export type WebhookPage = JsonOf<WebhooksPath["get"]["responses"][200]>;
+export type Webhook = WebhookPage["items"][number];
+export type WebhookCreate = NonNullable<WebhooksPath["post"]["requestBody"]>["content"]["application/json"];
+export type WebhookCreated = JsonOf<WebhooksPath["post"]["responses"][201]>;
+export type WebhookUpdate = NonNullable<WebhookPath["patch"]["requestBody"]>["content"]["application/json"];
+export type WebhookEvent = Webhook["events"][number];
+export type LastDelivery = NonNullable<Webhook["lastDelivery"]>;
+export type DeliveryPage = JsonOf<
+  paths[`${OrgPath}/webhooks/{webhookId}/deliveries`]["get"]["responses"][200]
+>;
+export type Delivery = DeliveryPage["items"][number];
+export type DeliveryStatus = Delivery["status"];

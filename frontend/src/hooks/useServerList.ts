@@ -20,11 +20,20 @@ export interface ServerList<T> {
  * When the query changes, the previous page stays on screen until the new one arrives, and the
  * superseded request is aborted (its `signal` goes to openapi-fetch), so its answer is never shown.
  */
-export function useServerList<T>(source: ListSource<T>, query: ListQuery): ServerList<T> {
+export function useServerList<T>(
+  source: ListSource<T>,
+  query: ListQuery,
+  options: {
+    /** Ask again every so many ms while the page on screen calls for it (e.g. work in progress). */
+    refetchInterval?: (items: readonly T[]) => number | false;
+  } = {},
+): ServerList<T> {
+  const { refetchInterval } = options;
   const result = useQuery({
     queryKey: source.key(query),
     queryFn: ({ signal }) => source.load(query, signal),
     placeholderData: keepPreviousData,
+    refetchInterval: refetchInterval ? (q) => refetchInterval(q.state.data?.items ?? []) : undefined,
   });
   const { data, isFetching, refetch } = result;
   const error = isFetching ? null : result.error;

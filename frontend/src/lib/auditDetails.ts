@@ -4,6 +4,11 @@ import { KIND_LABELS } from "./labels";
 const ACTIONS: Record<string, string> = {
   "api_key.created": "API key created",
   "api_key.deleted": "API key deleted",
+  "api_key.rolled": "API key rolled",
+  "webhook.created": "Webhook added",
+  "webhook.updated": "Webhook changed",
+  "webhook.deleted": "Webhook deleted",
+  "organization.settings_changed": "Settings changed",
   "resource.created": "Resource created",
   "resource.updated": "Resource changed",
   "resource.deleted": "Resource deleted",

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { filterParams, filterValue, sortParam, filterDate, toListQuery } from "./listQuery";
+import {
+  filterDate,
+  filterParams,
+  filterValue,
+  sortParam,
+  toListQuery,
+  UNUSED_DAYS,
+  unusedFilter,
+  withFilters,
+} from "./listQuery";
 
 describe("toListQuery", () => {
   it("maps pagination to limit and offset", () => {
@@ -66,5 +75,42 @@ describe("toListQuery", () => {
         { items: [{ field: "status", operator: "is", value: "expired" }] },
       ),
     ).toEqual({ limit: 25, offset: 25, sort: "-title", filter: ["status:is:expired"] });
+  });
+});
+
+describe("the Unused for N+ days quick filter", () => {
+  it("is unusedDays:>=:N, and nothing when off", () => {
+    expect(unusedFilter(30)).toBe("unusedDays:>=:30");
+    expect(unusedFilter(90)).toBe("unusedDays:>=:90");
+    expect(unusedFilter(0)).toBeNull();
+    expect(unusedFilter(-5)).toBeNull();
+    expect(unusedFilter(2.5)).toBeNull();
+  });
+
+  it("is ANDed with the grid's own filters, after them, once", () => {
+    const grid = toListQuery(
+      { page: 1, pageSize: 25 },
+      [{ field: "title", sort: "desc" }],
+      { items: [{ field: "title", operator: "contains", value: "ci" }] },
+    );
+    expect(withFilters(grid, [unusedFilter(60)])).toEqual({
+      limit: 25,
+      offset: 25,
+      sort: "-title",
+      filter: ["title:contains:ci", "unusedDays:>=:60"],
+    });
+    expect(withFilters({ limit: 25, offset: 0 }, [unusedFilter(30)])).toEqual({
+      limit: 25,
+      offset: 0,
+      filter: ["unusedDays:>=:30"],
+    });
+    const twice = withFilters(withFilters(grid, [unusedFilter(30)]), [unusedFilter(30)]);
+    expect(twice.filter).toEqual(["title:contains:ci", "unusedDays:>=:30"]);
+  });
+
+  it("leaves the query as it is when off (same object: the query key does not change)", () => {
+    const q = { limit: 25, offset: 0 };
+    expect(withFilters(q, [unusedFilter(0)])).toBe(q);
+    expect(UNUSED_DAYS).toEqual([30, 60, 90]);
   });
 });

@@ -83,3 +83,23 @@ export function toListQuery(
   if (f.length) query.filter = f;
   return query;
 }
+
+/** The API Keys toolbar's "Unused for N+ days" choices (0: no such filter). */
+export const UNUSED_DAYS = [30, 60, 90] as const;
+
+/**
+ * `filter=unusedDays:>=:N`: keys not used for at least N days (never-used keys count from their
+ * creation, as the API decides). Not a grid column, so it is added beside the grid's own filters.
+ */
+export function unusedFilter(days: number): string | null {
+  return Number.isInteger(days) && days > 0 ? `unusedDays:>=:${days}` : null;
+}
+
+/** A list query with extra filters ANDed to the grid's (no duplicate, order kept). */
+export function withFilters(query: ListQuery, extra: readonly (string | null)[]): ListQuery {
+  const add = extra.filter((f): f is string => f !== null && f !== "");
+  if (add.length === 0) return query;
+  const filter = [...(query.filter ?? [])];
+  for (const f of add) if (!filter.includes(f)) filter.push(f);
+  return { ...query, filter };
+}

@@ -1,6 +1,7 @@
 import AddIcon from "@mui/icons-material/Add";
 import DeleteIcon from "@mui/icons-material/DeleteOutlined";
 import InfoIcon from "@mui/icons-material/InfoOutlined";
+import RollIcon from "@mui/icons-material/Autorenew";
 import Alert from "@mui/material/Alert";
 import Button from "@mui/material/Button";
 import ListItemIcon from "@mui/material/ListItemIcon";
@@ -18,13 +19,16 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { ApiError, describeError } from "../api/problem";
 import { apiKeysSource, queryKeys } from "../api/queries";
-import type { ApiKey, DeletionResult } from "../api/types";
+import type { ApiKey, DeletionResult, KeyStatus } from "../api/types";
 import { useSession } from "../auth/AuthContext";
 import { useMembership } from "../auth/OrgContext";
 import AddKeyDialog from "../components/apiKeys/AddKeyDialog";
 import { DEFAULT_VISIBILITY, KEY_FIELDS, keyColumns } from "../components/apiKeys/columns";
 import DeleteKeyDialog from "../components/apiKeys/DeleteKeyDialog";
+import ExpiryBanner from "../components/apiKeys/ExpiryBanner";
 import KeyInfoDialog from "../components/apiKeys/KeyInfoDialog";
+import KeysToolbar from "../components/apiKeys/KeysToolbar";
+import RollKeyDialog from "../components/apiKeys/RollKeyDialog";
 import AdminOnly from "../components/common/AdminOnly";
 import GridFooter from "../components/common/GridFooter";
 import { EmptyOverlay } from "../components/common/GridOverlays";
@@ -34,7 +38,8 @@ import { useServerList } from "../hooks/useServerList";
 import { deletionMessage } from "../lib/deletionMessage";
 import { GRID_LOCALE_TEXT, withApiOperators } from "../lib/gridOperators";
 import { loadGridPrefs, PAGE_SIZES, saveGridPrefs, type GridPrefs } from "../lib/gridPrefs";
-import { filterParams, toListQuery } from "../lib/listQuery";
+import { statusFilterModel } from "../lib/keyStatus";
+import { filterParams, toListQuery, unusedFilter, withFilters } from "../lib/listQuery";
 
 const GRID = "api-keys";
 const DEFAULT_PREFS: GridPrefs = {
@@ -61,6 +66,8 @@ function ApiKeysView({ orgId }: { orgId: string }) {
   const [sortModel, setSortModel] = useState<GridSortModel>(initial.sortModel);
   const [filterModel, setFilterModel] = useState<GridFilterModel>(initial.filterModel);
   const [pagination, setPagination] = useState<GridPaginationModel>({ page: 0, pageSize: initial.pageSize });
+  // The toolbar's "Unused for N+ days" (0: off), ANDed with the grid's own filters.
+  const [unusedDays, setUnusedDays] = useState(0);
   const queryClient = useQueryClient();
 
   // The Add Key dialog, then the secret: the secret lives only in that dialog's create mutation.
@@ -68,6 +75,7 @@ function ApiKeysView({ orgId }: { orgId: string }) {
   const [menu, setMenu] = useState<{ key: ApiKey; anchor: HTMLElement } | null>(null);
   const [viewing, setViewing] = useState<ApiKey | null>(null);
   const [deleting, setDeleting] = useState<ApiKey | null>(null);
+  const [rolling, setRolling] = useState<ApiKey | null>(null);
 
   useEffect(() => {
     saveGridPrefs(GRID, user.id, {
@@ -79,8 +87,8 @@ function ApiKeysView({ orgId }: { orgId: string }) {
   }, [user.id, visibility, sortModel, filterModel, pagination.pageSize]);
 
   const query = useMemo(
-    () => toListQuery(pagination, sortModel, filterModel),
-    [pagination, sortModel, filterModel],
+    () => withFilters(toListQuery(pagination, sortModel, filterModel), [unusedFilter(unusedDays)]),
+    [pagination, sortModel, filterModel, unusedDays],
   );
   const source = useMemo(() => apiKeysSource(orgId), [orgId]);
   const { rows, total, loading, error, retry } = useServerList(source, query);
@@ -100,11 +108,17 @@ function ApiKeysView({ orgId }: { orgId: string }) {
   );
   const onMissing = useCallback(() => {
     setDeleting(null);
+    setRolling(null);
     notify.info("That key no longer exists.");
     void queryClient.invalidateQueries({ queryKey: queryKeys.apiKeys(orgId) });
   }, [notify, queryClient, orgId]);
 
-  const filtered = filterParams(filterModel).length > 0;
+  const filtered = filterParams(filterModel).length > 0 || unusedDays > 0;
+  const showStatuses = useCallback((statuses: KeyStatus[]) => {
+    setFilterModel(statusFilterModel(statuses));
+    setVisibility((v) => ({ ...v, status: true }));
+    setPagination((p) => ({ ...p, page: 0 }));
+  }, []);
   const invalidQuery = error instanceof ApiError && error.code === "invalid_query";
 
   return (
@@ -135,6 +149,7 @@ function ApiKeysView({ orgId }: { orgId: string }) {
               onClick={() => {
                 setFilterModel({ items: [] });
                 setSortModel([]);
+                setUnusedDays(0);
                 setPagination((p) => ({ ...p, page: 0 }));
               }}
             >
@@ -158,6 +173,7 @@ function ApiKeysView({ orgId }: { orgId: string }) {
           Could not load the API keys: {describeError(error)}
         </Alert>
       )}
+      <ExpiryBanner orgId={orgId} onShow={showStatuses} />
       <Paper variant="outlined" sx={{ overflow: "hidden" }}>
         <DataGrid
           aria-label="API keys"
@@ -188,11 +204,19 @@ function ApiKeysView({ orgId }: { orgId: string }) {
           onColumnVisibilityModelChange={setVisibility}
           disableRowSelectionOnClick
           getRowClassName={({ row }) => (row.status === "expired" ? "row-expired" : "")}
-          slots={{ footer: GridFooter, noRowsOverlay: EmptyOverlay }}
+          showToolbar
+          slots={{ footer: GridFooter, noRowsOverlay: EmptyOverlay, toolbar: KeysToolbar }}
           slotProps={{
+            toolbar: {
+              unusedDays,
+              onUnusedDaysChange: (days: number) => {
+                setUnusedDays(days);
+                setPagination((p) => ({ ...p, page: 0 }));
+              },
+            },
             footer: { total, noun: total === 1 ? "key" : "keys" },
             noRowsOverlay: filtered
-              ? { message: "No key matches the filter", hint: "Change or clear the filter in the column menu." }
+              ? { message: "No key matches the filter", hint: "Change or clear the filters (the Usage choice included)." }
               : { message: "No API keys yet", hint: "Click Add Key to create the first one." },
             loadingOverlay: { variant: "linear-progress", noRowsVariant: "skeleton" },
           }}
@@ -230,6 +254,17 @@ function ApiKeysView({ orgId }: { orgId: string }) {
         </MenuItem>
         <MenuItem
           onClick={() => {
+            setRolling(menu?.key ?? null);
+            setMenu(null);
+          }}
+        >
+          <ListItemIcon>
+            <RollIcon fontSize="small" />
+          </ListItemIcon>
+          Roll key
+        </MenuItem>
+        <MenuItem
+          onClick={() => {
             setDeleting(menu?.key ?? null);
             setMenu(null);
           }}
@@ -260,6 +295,20 @@ function ApiKeysView({ orgId }: { orgId: string }) {
           initial={viewing}
           onClose={() => {
             setViewing(null);
+          }}
+        />
+      )}
+      {rolling && (
+        <RollKeyDialog
+          orgId={orgId}
+          apiKey={rolling}
+          onClose={() => {
+            setRolling(null);
+          }}
+          onMissing={onMissing}
+          onRolled={(title) => {
+            setRolling(null);
+            notify.success(`API key "${title}" rolled.`);
           }}
         />
       )}

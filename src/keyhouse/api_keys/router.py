@@ -4,8 +4,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from keyhouse import usage
 from keyhouse.api_keys import service
-from keyhouse.api_keys.schemas import KeyCreate, KeyCreatedOut, KeyOut
+from keyhouse.api_keys.schemas import (
+    KeyCreate,
+    KeyCreatedOut,
+    KeyOut,
+    KeyRoll,
+    KeySummaryOut,
+    KeyUsageOut,
+)
 from keyhouse.auth.dependencies import AdminOf
 from keyhouse.core import clock
 from keyhouse.core.config import SettingsDep
@@ -55,10 +63,59 @@ def create_api_key(
     return {**view.__dict__, "secret": secret}
 
 
+# Before /{keyId}, which would otherwise take "summary" for a key id.
+@router.get("/summary", response_model=KeySummaryOut)
+def summarize_api_keys(admin: AdminOf, session: SessionDep) -> object:
+    """How many keys the organization has, per status, and its expiry warning in days."""
+    return service.summary(session, admin.organization_id)
+
+
 @router.get("/{keyId}", response_model=KeyOut)
 def get_api_key(admin: AdminOf, session: SessionDep, key_id: KeyId) -> object:
     """One API key."""
-    return service.view(service.get(session, admin.organization_id, key_id))
+    return service.key_view(session, service.get(session, admin.organization_id, key_id))
+
+
+@router.post("/{keyId}/roll", response_model=KeyCreatedOut, responses=problems(422))
+def roll_api_key(
+    admin: AdminOf,
+    session: SessionDep,
+    settings: SettingsDep,
+    request: Request,
+    response: Response,
+    key_id: KeyId,
+    body: KeyRoll | None = None,
+) -> object:
+    """Give the key a new secret (shown this once). The previous secret keeps working for
+    `overlapHours` (0: not at all), then is refused with `api_key_rolled`."""
+    body = body or KeyRoll()
+    view, secret = service.roll(
+        session,
+        admin.organization_id,
+        key_id,
+        overlap_hours=body.overlap_hours,
+        expiration_date=body.expiration_date,
+        max_lifetime_days=settings.max_key_lifetime_days,
+        actor=admin,
+        client=client_address(request),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return {**view.__dict__, "secret": secret}
+
+
+@router.get("/{keyId}/usage", response_model=KeyUsageOut, responses=problems(400))
+def get_api_key_usage(
+    admin: AdminOf,
+    session: SessionDep,
+    request: Request,
+    key_id: KeyId,
+    days: Annotated[int, Query(ge=1, le=365, description="UTC days, ending today")] = 30,
+) -> object:
+    """Requests the key authenticated, and known-key attempts refused (expired, or a
+    rolled secret past its overlap), per UTC day."""
+    usage.flush(request.app, quiet=True)  # this worker's counts; others flush every few s
+    session.commit()  # a new snapshot, which sees what was just flushed
+    return service.usage_days(session, admin.organization_id, key_id, days)
 
 
 @router.get("/{keyId}/deletion-preview", response_model=DeletionPreviewOut)

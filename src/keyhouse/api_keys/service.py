@@ -1,4 +1,4 @@
-"""API keys: create, list, inspect, delete (with the transfer rules of `ownership`)."""
+"""API keys: create, list, inspect, roll, delete (with the transfer rules of `ownership`)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, case, delete, literal, select
+from sqlalchemy import Row, case, delete, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from keyhouse.api_keys.status import DEFAULT_WARNING_DAYS, STATUSES, conditions, key_status
 from keyhouse.audit import service as audit
 from keyhouse.auth import keys
 from keyhouse.auth.api_key_auth import is_expired
@@ -20,9 +21,14 @@ from keyhouse.core import clock
 from keyhouse.core.errors import Conflict, Invalid, NotFound
 from keyhouse.core.listing import FieldType, ListField, ListQuery, Page, SortKey, page_ids
 from keyhouse.members.service import resources_owned
-from keyhouse.models import ApiKey, Principal
+from keyhouse.models import ApiKey, KeyUsage, Organization, Principal, RetiredSecret
 from keyhouse.resources import ownership
 from keyhouse.resources.ownership import Outcome, Preview
+from keyhouse.webhooks import events
+
+MAX_OVERLAP = timedelta(hours=72)  # a retired secret never works longer than this
+MAX_UNUSED_DAYS = 3650
+EVENT_REFS = 100  # resource references a webhook event lists (the counts are exact)
 
 
 @dataclass(frozen=True)
@@ -36,9 +42,18 @@ class KeyView:
     expiration_date: date
     status: str
     last_used_date: datetime | None
+    last_used_address: str | None
+    last_rolled_date: datetime | None
+    previous_secret_valid_until: datetime | None
 
 
-def view(key: ApiKey | Row[Any], today: date | None = None) -> KeyView:
+def view(
+    key: ApiKey | Row[Any],
+    today: date | None = None,
+    *,
+    warning_days: int = DEFAULT_WARNING_DAYS,
+    previous_valid_until: datetime | None = None,
+) -> KeyView:
     today = today or clock.today()
     return KeyView(
         id=key.id,
@@ -52,17 +67,71 @@ def view(key: ApiKey | Row[Any], today: date | None = None) -> KeyView:
         },
         creation_date=key.created_at,
         expiration_date=key.expiration_date,
-        status="expired" if is_expired(key.expiration_date, today) else "active",
+        status=key_status(key.expiration_date, today, warning_days),
         last_used_date=key.last_used_at,
+        last_used_address=key.last_used_address,
+        last_rolled_date=key.rolled_at,
+        previous_secret_valid_until=previous_valid_until,
     )
 
 
-@lru_cache(maxsize=4)
-def key_fields(today: date) -> dict[str, ListField]:
-    """The list fields of keys (cached per day: building the expressions costs more than
-    a page of keys; callers only read the dict)."""
-    expired = ApiKey.expiration_date < today
-    status = case((expired, literal("expired")), else_=literal("active"))
+def warning_days(session: Session, organization_id: str) -> int:
+    """The organization's expiry warning, in days (keys expiring sooner are `expiring`)."""
+    found = session.scalar(
+        select(Organization.expiry_warning_days).where(Organization.id == organization_id)
+    )
+    return DEFAULT_WARNING_DAYS if found is None else int(found)
+
+
+def previous_secrets_valid_until(
+    session: Session, keys_: list[ApiKey] | list[Row[Any]], now: datetime
+) -> dict[str, datetime]:
+    """Per key, the latest deadline of its retired secrets that is still in the future.
+
+    Only a key rolled within the longest overlap can have one, so most pages ask nothing.
+    """
+    recent = [k.id for k in keys_ if k.rolled_at is not None and k.rolled_at > now - MAX_OVERLAP]
+    if not recent:
+        return {}
+    rows = session.execute(
+        select(RetiredSecret.key_id, func.max(RetiredSecret.valid_until))
+        .where(RetiredSecret.key_id.in_(recent), RetiredSecret.valid_until > now)
+        .group_by(RetiredSecret.key_id)
+    )
+    return {key_id: until for key_id, until in rows}
+
+
+def key_view(session: Session, key: ApiKey) -> KeyView:
+    """One key, as the API shows it."""
+    now = clock.now()
+    previous = previous_secrets_valid_until(session, [key], now)
+    return view(
+        key,
+        now.date(),
+        warning_days=warning_days(session, key.organization_id),
+        previous_valid_until=previous.get(key.id),
+    )
+
+
+def _unused_days(operator: str, days: int) -> Any:
+    assert operator == ">="
+    since = clock.now() - timedelta(days=days)
+    return or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < since)
+
+
+@lru_cache(maxsize=64)
+def key_fields(today: date, warning: int = DEFAULT_WARNING_DAYS) -> dict[str, ListField]:
+    """The list fields of keys, for a day and an organization's expiry warning (cached:
+    building the expressions costs more than a page of keys; callers only read the dict).
+    """
+    by_status = conditions(ApiKey.expiration_date, today, warning)
+    # Sorted in the order of a key's life (active, expiring, expired), not by name.
+    status = case(
+        (by_status["expired"], literal("expired")),
+        (by_status["expiring"], literal("expiring")),
+        else_=literal("active"),
+    )
+    rank = case((by_status["expired"], literal(2)), (by_status["expiring"], literal(1)), else_=0)
     return {
         "title": ListField("title", FieldType.TEXT, (ApiKey.title_key,), lowered=True),
         "id": ListField("id", FieldType.TEXT, (ApiKey.id,), lowered=True),
@@ -78,13 +147,23 @@ def key_fields(today: date) -> dict[str, ListField]:
             "status",
             FieldType.ENUM,
             (status,),
-            values=("active", "expired"),
-            sort_by=status,
-            match=lambda v: expired if v == "expired" else ~expired,
-            segments=(~expired, expired),  # 'active' sorts before 'expired'
+            values=STATUSES,
+            sort_by=rank,
+            match=by_status.__getitem__,
+            segments=tuple(by_status[name] for name in STATUSES),  # in `rank` order
         ),
         "lastUsedDate": ListField("lastUsedDate", FieldType.DATETIME, (ApiKey.last_used_at,)),
         "email": ListField("email", FieldType.TEXT, (ApiKey.email,), lowered=True),
+        # Never used, or last used more than N days ago (filter only: sort by lastUsedDate).
+        "unusedDays": ListField(
+            "unusedDays",
+            FieldType.NUMBER,
+            (ApiKey.last_used_at,),
+            sortable=False,
+            operators=frozenset({">="}),
+            bounds=(1, MAX_UNUSED_DAYS),
+            compare=_unused_days,
+        ),
     }
 
 
@@ -97,20 +176,48 @@ def list_keys(session: Session, organization_id: str, query: ListQuery) -> Page:
     Every statement is one an index serves whatever the page, sort or title filter: the
     count, the page's ids (read from the nearer end of the order), then those rows by id.
     """
-    today = clock.today()
+    now = clock.now()
+    today = now.date()
+    warning = warning_days(session, organization_id)
     ids, total = page_ids(
         session,
         select(ApiKey.id).where(ApiKey.organization_id == organization_id),
         query,
-        key_fields(today),
+        key_fields(today, warning),
         tiebreak=ApiKey.id,
         default_sort=(SortKey("creationDate", descending=True),),
     )
     # Plain rows, not ORM objects: a page is read-only.
     found = session.execute(select(*_KEY_COLUMNS).where(ApiKey.id.in_(ids))) if ids else ()
     rows = {r.id: r for r in found}
-    items = [view(rows[i], today) for i in ids if i in rows]
+    previous = previous_secrets_valid_until(session, list(rows.values()), now)
+    items = [
+        view(rows[i], today, warning_days=warning, previous_valid_until=previous.get(i))
+        for i in ids
+        if i in rows
+    ]
     return Page(items, total, query.limit, query.offset)
+
+
+def summary(session: Session, organization_id: str) -> dict[str, int]:
+    """How many keys the organization has, per status."""
+    today = clock.today()
+    warning = warning_days(session, organization_id)
+    by_status = conditions(ApiKey.expiration_date, today, warning)
+    total, expiring, expired = session.execute(
+        select(
+            func.count(),
+            func.count().filter(by_status["expiring"]),
+            func.count().filter(by_status["expired"]),
+        ).where(ApiKey.organization_id == organization_id)
+    ).one()
+    return {
+        "total": total,
+        "active": total - expiring - expired,
+        "expiring": expiring,
+        "expired": expired,
+        "warning_days": warning,
+    }
 
 
 def get(session: Session, organization_id: str, key_id: str) -> ApiKey:
@@ -141,15 +248,7 @@ def create(
 ) -> tuple[KeyView, str]:
     """A new key and its secret (returned this once, never stored)."""
     today = clock.today()
-    expires = date.fromisoformat(expiration_date)
-    if expires < today:
-        raise Invalid("expirationDate", f"must be today ({today.isoformat()}) or later (UTC)")
-    latest = today + timedelta(days=max_lifetime_days)
-    if expires > latest:
-        raise Invalid(
-            "expirationDate",
-            f"must be at most {max_lifetime_days} days ahead ({latest.isoformat()} or earlier)",
-        )
+    expires = _expiration(expiration_date, today, max_lifetime_days)
     title_key = title.lower()
     taken = session.scalar(
         select(ApiKey.id).where(
@@ -194,7 +293,101 @@ def create(
         client=client,
         details={"role": role, "expirationDate": expires.isoformat()},
     )
-    return view(key, today), secret
+    events.emit(session, organization_id, "api_key.created", {"apiKey": events.key_data(key)})
+    return view(key, today, warning_days=warning_days(session, organization_id)), secret
+
+
+def _expiration(value: str, today: date, max_lifetime_days: int) -> date:
+    """An expiration date as creation (and a roll) accept it."""
+    expires = date.fromisoformat(value)
+    if expires < today:
+        raise Invalid("expirationDate", f"must be today ({today.isoformat()}) or later (UTC)")
+    latest = today + timedelta(days=max_lifetime_days)
+    if expires > latest:
+        raise Invalid(
+            "expirationDate",
+            f"must be at most {max_lifetime_days} days ahead ({latest.isoformat()} or earlier)",
+        )
+    return expires
+
+
+def _instant(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def roll(
+    session: Session,
+    organization_id: str,
+    key_id: str,
+    *,
+    overlap_hours: int,
+    expiration_date: str | None,
+    max_lifetime_days: int,
+    actor: Actor,
+    client: str | None,
+) -> tuple[KeyView, str]:
+    """Give the key a new secret; the current one works `overlap_hours` more, then is
+    refused with `api_key_rolled`. Same id, title, role, email, permissions and resources.
+    """
+    key = session.scalars(
+        select(ApiKey)
+        .where(ApiKey.id == key_id, ApiKey.organization_id == organization_id)
+        .with_for_update()
+    ).one_or_none()
+    if key is None:
+        raise NotFound("No such API key.")
+    now = clock.now()
+    today = now.date()
+    details: dict[str, Any] = {"overlapHours": overlap_hours}
+    if expiration_date is not None:
+        expires = _expiration(expiration_date, today, max_lifetime_days)
+        if expires != key.expiration_date:
+            details["previousExpirationDate"] = key.expiration_date.isoformat()
+            details["expirationDate"] = expires.isoformat()
+            key.expiration_date = expires
+    elif is_expired(key.expiration_date, today):
+        raise Invalid(
+            "expirationDate",
+            f"the key expired at the end of {key.expiration_date.isoformat()}; "
+            "give a new expiration date to roll it",
+        )
+    valid_until = now + timedelta(hours=overlap_hours)
+    session.add(
+        RetiredSecret(
+            secret_digest=key.secret_digest,
+            key_id=key.id,
+            retired_at=now,
+            valid_until=valid_until,
+        )
+    )
+    secret = keys.generate()
+    key.secret_digest = keys.digest(secret)
+    key.rolled_at = now
+    session.flush()
+    details["previousSecretValidUntil"] = _instant(valid_until)
+    audit.record(
+        session,
+        organization_id=organization_id,
+        actor=actor,
+        action="api_key.rolled",
+        target_type="apiKey",
+        target_id=key.id,
+        target_name=key.title,
+        client=client,
+        details=details,
+    )
+    events.emit(
+        session,
+        organization_id,
+        "api_key.rolled",
+        {
+            "apiKey": events.key_data(key),
+            "rolledAt": _instant(now),
+            "overlapHours": overlap_hours,
+            "previousSecretValidUntil": _instant(valid_until),
+        },
+    )
+    return key_view(session, key), secret
 
 
 def _title_taken(title: str) -> Conflict:
@@ -229,6 +422,7 @@ def delete_key(
     if key is None:
         raise NotFound("No such API key.")
     title = key.title
+    deleted = events.key_data(key)
     outcome = ownership.remove_principal(
         session,
         organization_id,
@@ -252,4 +446,35 @@ def delete_key(
         client=client,
         details=details,
     )
+    events.emit(
+        session,
+        organization_id,
+        "api_key.deleted",
+        {"apiKey": deleted, **ownership.summary(outcome, limit=EVENT_REFS)},
+    )
     return outcome
+
+
+def usage_days(session: Session, organization_id: str, key_id: str, days: int) -> dict[str, Any]:
+    """The key's daily counts for the `days` UTC days ending today, zero-filled, oldest
+    first; the counts are what the workers have flushed."""
+    key = get(session, organization_id, key_id)
+    today = clock.today()
+    first = today - timedelta(days=days - 1)
+    rows = session.execute(
+        select(KeyUsage.day, KeyUsage.succeeded, KeyUsage.refused).where(
+            KeyUsage.key_id == key.id, KeyUsage.day >= first, KeyUsage.day <= today
+        )
+    )
+    counted = {day: (ok, refused) for day, ok, refused in rows}
+    series = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        ok, refused = counted.get(day, (0, 0))
+        series.append({"date": day, "succeeded": ok, "refused": refused})
+    return {
+        "key_id": key.id,
+        "days": series,
+        "last_used_date": key.last_used_at,
+        "last_used_address": key.last_used_address,
+    }

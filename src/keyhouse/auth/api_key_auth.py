@@ -11,6 +11,10 @@ still SQLAlchemy's. Whenever something observes statements (a `before_cursor_exe
 `after_cursor_execute` listener, `echo`), or the driver raises, the ordinary
 `Connection.execute` path runs instead, so listeners see the lookup and errors surface as
 SQLAlchemy's (with disconnect handling). docs/performance.md has the measurements.
+
+Only when that lookup finds nothing (the miss path) is the digest looked for among the
+secrets retired by a roll: one still inside its overlap window authenticates as its key,
+one past it is refused with `api_key_rolled`.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from sqlalchemy.orm import Session
 from keyhouse.auth import keys
 from keyhouse.core import clock
 from keyhouse.core.errors import Unauthenticated
-from keyhouse.models import ApiKey
+from keyhouse.models import ApiKey, RetiredSecret
 
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 
@@ -48,6 +52,15 @@ _LOOKUP = select(*_COLUMNS).where(_KEYS.secret_digest == bindparam("digest"))
 # (which locks the row for update) either waits for the write and then transfers what it
 # created, or goes first and the write finds no key. Nothing is orphaned in between.
 _LOOKUP_SHARED = _LOOKUP.with_for_update(read=True)
+
+# The miss path: a secret retired by a roll, with its key's columns and its deadline.
+_RETIRED_T = RetiredSecret.__table__
+_RETIRED = (
+    select(*_COLUMNS, _RETIRED_T.c.valid_until)
+    .select_from(_RETIRED_T.join(ApiKey.__table__, _RETIRED_T.c.key_id == _KEYS.id))
+    .where(_RETIRED_T.c.secret_digest == bindparam("digest"))
+)
+_RETIRED_SHARED = _RETIRED.with_for_update(read=True, of=ApiKey.__table__)
 
 Row = tuple[Any, ...]
 
@@ -125,6 +138,24 @@ def _lookup(conn: Connection, digest: str, lock: bool) -> Row | None:
     return None if row is None else tuple(row)
 
 
+def _retired(conn: Connection, digest: str, lock: bool) -> tuple[Row, datetime] | None:
+    """The key row of a secret retired by a roll, and until when that secret works."""
+    found = conn.execute(_RETIRED_SHARED if lock else _RETIRED, {"digest": digest}).one_or_none()
+    if found is None:
+        return None
+    *row, valid_until = tuple(found)
+    return tuple(row), valid_until
+
+
+class KeyRefused(Unauthenticated):
+    """A known key refused (expired, or a rolled secret past its overlap): its usage counts
+    the refusal."""
+
+    def __init__(self, detail: str, *, code: str, key_id: str) -> None:
+        super().__init__(detail, code=code)
+        self.key_id = key_id
+
+
 @dataclass(frozen=True, slots=True)
 class VerifiedKey:
     id: str
@@ -151,15 +182,17 @@ def verify(session: Session | Connection, secret: str, *, lock: bool = False) ->
         conn = session.connection()
     else:
         conn = session
-    row = _lookup(conn, keys.digest(secret), lock)
-    if row is None:
-        raise Unauthenticated("The API key is not valid.", code="api_key_invalid")
-    key_id, organization_id, role, title, email, expiration_date, last_used_at = row
+    digest = keys.digest(secret)
+    row = _lookup(conn, digest, lock)
     now = clock.now()
+    if row is None:
+        row = _verify_retired(conn, digest, lock, now)
+    key_id, organization_id, role, title, email, expiration_date, last_used_at = row
     if is_expired(expiration_date, now.date()):
-        raise Unauthenticated(
+        raise KeyRefused(
             f"The API key expired at the end of {expiration_date.isoformat()} (UTC).",
             code="api_key_expired",
+            key_id=key_id,
         )
     due = last_used_at is None or now - last_used_at >= LAST_USED_GRANULARITY
     return VerifiedKey(
@@ -174,8 +207,24 @@ def verify(session: Session | Connection, secret: str, *, lock: bool = False) ->
     )
 
 
-def touch(conn: Session | Connection, key_id: str) -> None:
-    """Record use: at most one write a minute per key, and never a wait for a lock.
+def _verify_retired(conn: Connection, digest: str, lock: bool, now: datetime) -> Row:
+    """The key row for a secret retired by a roll while its overlap lasts; else refused."""
+    found = _retired(conn, digest, lock)
+    if found is None:
+        raise Unauthenticated("The API key is not valid.", code="api_key_invalid")
+    row, valid_until = found
+    if now >= valid_until:
+        raise KeyRefused(
+            "This secret was replaced when the API key was rolled; use the new secret.",
+            code="api_key_rolled",
+            key_id=row[0],
+        )
+    return row
+
+
+def touch(conn: Session | Connection, key_id: str, address: str | None = None) -> None:
+    """Record use (when, and from which client `address`): at most one write a minute per
+    key, and never a wait for a lock.
 
     The condition makes concurrent workers write at most once a minute. When another
     transaction holds what the write needs (a concurrent touch or deletion of the key on
@@ -196,7 +245,7 @@ def touch(conn: Session | Connection, key_id: str) -> None:
     statement = (
         update(ApiKey)
         .where(ApiKey.id == due)
-        .values(last_used_at=now)
+        .values(last_used_at=now, last_used_address=address[:64] if address else None)
         .execution_options(synchronize_session=False)
     )
     sqlite_side_transaction = (

@@ -8,10 +8,11 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Path, Request
 
+from keyhouse import usage
 from keyhouse.audit import service as audit
 from keyhouse.auth import api_key_auth
 from keyhouse.auth import service as sessions
-from keyhouse.auth.api_key_auth import VerifiedKey
+from keyhouse.auth.api_key_auth import KeyRefused, VerifiedKey
 from keyhouse.auth.principal import Principal
 from keyhouse.core.db import UNSAFE_METHODS, Database, SessionDep, after_rollback
 from keyhouse.core.errors import (
@@ -62,11 +63,14 @@ def authenticate(request: Request, session: SessionDep) -> Caller:
     if secret is not None:
         try:
             key = api_key_auth.verify(session, secret, lock=request.method in UNSAFE_METHODS)
-            return Caller(kind="apiKey", key=key)
-        except Unauthenticated:
+        except Unauthenticated as refusal:
+            if isinstance(refusal, KeyRefused):  # a known key: its usage counts the refusal
+                usage.counter(request.app).refused(refusal.key_id)
             # Valid keys are never slowed down; only failures count and get limited.
             limit_failures(request)
             raise
+        usage.counter(request.app).succeeded(key.id)  # in memory; flushed every few seconds
+        return Caller(kind="apiKey", key=key)
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         user = sessions.resolve(session, token)
@@ -113,7 +117,7 @@ def current_principal(
         if key.organization_id != org_id:
             raise NotFound("No such organization.")
         if key.touch_due:
-            _record_use(request, session, key.id)
+            _record_use(request, session, key.id, client_address(request))
         return Principal(
             kind="apiKey",
             id=key.id,
@@ -139,16 +143,16 @@ def current_principal(
     )
 
 
-def _record_use(request: Request, session: SessionDep, key_id: str) -> None:
+def _record_use(request: Request, session: SessionDep, key_id: str, address: str | None) -> None:
     if request.method in UNSAFE_METHODS:
         # This transaction already holds the write lock; a second one would wait on it.
-        api_key_auth.touch(session, key_id)
+        api_key_auth.touch(session, key_id, address)
         return
     # Reads stay reads: the bookkeeping write is its own short transaction, best effort.
     db: Database = request.app.state.db
     try:
         with db.transaction(write=True) as side:
-            api_key_auth.touch(side, key_id)
+            api_key_auth.touch(side, key_id, address)
     except Exception:  # noqa: S110 - losing one last-used stamp must not fail the call
         pass
 

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=262_144, ge=1024)
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
+    # The in-server webhook worker (a daemon thread per server process): the expiry sweep
+    # and the delivery of queued webhook events. Off: run `keyhouse sweep` from cron.
+    webhook_worker: bool = True
+    webhook_delivery_interval_seconds: float = Field(default=2.0, gt=0, le=3600)
+    expiry_sweep_interval_seconds: float = Field(default=60.0, gt=0, le=86400)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
     def trusted_proxy_set(self) -> frozenset[str]:
         return frozenset(p.strip() for p in self.trusted_proxies.split(",") if p.strip())

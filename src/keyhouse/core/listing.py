@@ -7,6 +7,7 @@ model one to one.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,18 @@ from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from keyhouse.core.errors import InvalidQuery
@@ -31,6 +43,7 @@ class FieldType(Enum):
     DATE = "date"
     DATETIME = "datetime"
     ENUM = "enum"
+    NUMBER = "number"
 
 
 OPERATORS: dict[FieldType, frozenset[str]] = {
@@ -44,6 +57,7 @@ OPERATORS: dict[FieldType, frozenset[str]] = {
         {"is", "not", "after", "onOrAfter", "before", "onOrBefore", "isEmpty", "isNotEmpty"}
     ),
     FieldType.ENUM: frozenset({"is", "not", "isAnyOf"}),
+    FieldType.NUMBER: frozenset({"=", "!=", ">", ">=", "<", "<="}),
 }
 AnySelect = Select[*tuple[Any, ...]]
 VALUELESS = frozenset({"isEmpty", "isNotEmpty"})
@@ -75,13 +89,19 @@ class ListField:
     # status): the segments' conditions, in ascending order of that value. `page_ids` then
     # reads each segment in tiebreak order, which an index serves.
     segments: tuple[ColumnElement[bool], ...] = ()
+    # A field's own operators, narrower than its type's (empty: all of the type's).
+    operators: frozenset[str] = frozenset()
+    # NUMBER: the whole numbers accepted, and `compare(operator, value)` for a value that
+    # is computed rather than stored (else the first column is compared).
+    bounds: tuple[int, int] = (0, 2**31 - 1)
+    compare: Callable[[str, int], ColumnElement[bool]] | None = None
 
 
 @dataclass(frozen=True)
 class Filter:
     field: str
     operator: str
-    value: Any  # str for text, date/datetime for dates, tuple[str, ...] for enums, None
+    value: Any  # str for text, date/datetime for dates, tuple[str, ...] for enums, int, None
 
 
 @dataclass(frozen=True)
@@ -144,7 +164,7 @@ def parse_filter(raw: str, fields: dict[str, ListField]) -> Filter:
             f"cannot filter on '{_clip(name)}'; filterable fields: "
             + ", ".join(n for n, f in fields.items() if f.filterable)
         )
-    allowed = OPERATORS[spec.type]
+    allowed = spec.operators or OPERATORS[spec.type]
     if operator not in allowed:
         raise InvalidQuery(
             f"operator '{_clip(operator)}' does not apply to {name}; use one of: "
@@ -164,6 +184,13 @@ def parse_filter(raw: str, fields: dict[str, ListField]) -> Filter:
         return Filter(name, operator, _parse_date(name, value))
     if spec.type is FieldType.DATETIME:
         return Filter(name, operator, _parse_datetime_value(name, value))
+    if spec.type is FieldType.NUMBER:
+        low, high = spec.bounds
+        if not re.fullmatch(r"\d{1,12}", value) or not low <= int(value) <= high:
+            raise InvalidQuery(
+                f"filter on {name}: '{_clip(value)}' is not a whole number from {low} to {high}"
+            )
+        return Filter(name, operator, int(value))
     items = tuple(value.split(",")) if operator == "isAnyOf" else (value,)
     for item in items:
         if item not in spec.values:
@@ -299,7 +326,23 @@ def condition(spec: ListField, flt: Filter) -> ColumnElement[bool]:
         return _text_condition(spec, flt.operator, flt.value)
     if spec.type is FieldType.ENUM:
         return _enum_condition(spec, flt.operator, flt.value)
+    if spec.type is FieldType.NUMBER:
+        return _number_condition(spec, flt.operator, flt.value)
     return _date_condition(spec, flt.operator, flt.value)
+
+
+def _number_condition(spec: ListField, operator: str, value: int) -> ColumnElement[bool]:
+    if spec.compare is not None:
+        return spec.compare(operator, value)
+    column = spec.columns[0]
+    return {  # type: ignore[no-any-return]
+        "=": column == value,
+        "!=": or_(column != value, column.is_(None)),
+        ">": column > value,
+        ">=": column >= value,
+        "<": column < value,
+        "<=": column <= value,
+    }[operator]
 
 
 @dataclass(frozen=True)
@@ -344,14 +387,14 @@ def _same(a: Any, b: Any) -> bool:
     return a is b or bool(getattr(a, "expression", a).compare(getattr(b, "expression", b)))
 
 
-def _sort_expr(expr: Any, descending: bool) -> Any:
+def _sort_expr(expr: Any, descending: bool, *, not_null: bool = False) -> Any:
     """`expr` in one direction, nulls counting as the smallest value on every engine.
 
-    No NULLS clause where the column cannot be null: PostgreSQL serves an ORDER BY from an
-    index only when the null placement agrees with the index's, and its default is the
-    opposite of ours.
+    No NULLS clause where the column cannot be null (or the rows are known to have a value):
+    PostgreSQL serves an ORDER BY from an index only when the null placement agrees with
+    the index's, and its default is the opposite of ours.
     """
-    if _not_null(expr):
+    if not_null or _not_null(expr):
         return expr.desc() if descending else expr.asc()
     return expr.desc().nulls_last() if descending else expr.asc().nulls_first()
 
@@ -374,11 +417,14 @@ class _Run:
     backwards: tuple[Any, ...]  # the same order reversed
 
 
-def _run(condition: ColumnElement[bool] | None, terms: list[tuple[Any, bool]]) -> _Run:
+def _run(
+    condition: ColumnElement[bool] | None, terms: list[tuple[Any, bool]], *, values: bool = False
+) -> _Run:
+    """`values`: the condition leaves no nulls in the sort column."""
     return _Run(
         condition,
-        tuple(_sort_expr(expr, desc) for expr, desc in terms),
-        tuple(_sort_expr(expr, not desc) for expr, desc in terms),
+        tuple(_sort_expr(expr, desc, not_null=values) for expr, desc in terms),
+        tuple(_sort_expr(expr, not desc, not_null=values) for expr, desc in terms),
     )
 
 
@@ -404,7 +450,7 @@ def _runs(keys: Sequence[SortKey], fields: dict[str, ListField], tiebreak: Any) 
     if _not_null(expr):
         return [_run(None, by_value)]
     nulls = _run(expr.is_(None), [(tiebreak, desc)])
-    values = _run(expr.is_not(None), by_value)
+    values = _run(expr.is_not(None), by_value, values=True)
     return [values, nulls] if desc else [nulls, values]
 
 
@@ -426,13 +472,16 @@ def page_ids(
     where = [condition(fields[f.field], f) for f in query.filters]
     base = ids.where(*where) if where else ids
     runs = _runs(query.sort or default_sort, fields, tiebreak)
-    # One pass: the total, and the size of every run but the last.
-    counts = base.with_only_columns(
-        func.count(),
-        *(func.count().filter(r.condition) for r in runs[:-1] if r.condition is not None),
-    ).order_by(None)
-    total, *heads = (int(n) for n in session.execute(counts).one())
-    sizes = [*heads, total - sum(heads)]
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and len(runs) == 1:
+        return _walk(connection, base, runs, query.offset, query.limit)
+    # The size of each run: one count per run, each a range of the run's index (together
+    # one pass over the rows; a single count with a FILTER per run measured slower).
+    sizes = []
+    for run in runs:
+        counted = base if run.condition is None else base.where(run.condition)
+        sizes.append(int(session.execute(counted.with_only_columns(func.count())).scalar_one()))
+    total = sum(sizes)
     wanted_from, wanted_to = query.offset, min(query.offset + query.limit, total)
     found: list[Any] = []
     start = 0
@@ -452,6 +501,52 @@ def _read(
         backwards = stmt.order_by(*run.backwards).limit(take).offset(size - skip - take)
         return list(session.scalars(backwards))[::-1]
     return list(session.scalars(stmt.order_by(*run.order).limit(take).offset(skip)))
+
+
+_CURSORS = itertools.count()
+
+
+def _walk(
+    connection: Connection, base: AnySelect, runs: list[_Run], offset: int, limit: int
+) -> tuple[list[Any], int]:
+    """PostgreSQL: the page and the total in one pass over the order's index.
+
+    A server-side cursor per run, in order: MOVE over the rows before the page, FETCH the
+    page, MOVE over the rest, which counts it. The count and the page walk the same index
+    entries once, wherever the page is (a count, then a page read from the nearer end,
+    walk up to one and a half times the rows). Used for single-run orders: without a
+    LIMIT, PostgreSQL plans a nullable column's or a segmented order's runs with a sort,
+    and the count-then-read path measures faster there (docs/performance.md).
+    """
+    dialect = connection.dialect
+    found: list[Any] = []
+    total = 0
+    for run in runs:
+        stmt = base if run.condition is None else base.where(run.condition)
+        compiled = stmt.order_by(*run.order).compile(dialect=dialect)
+        params = compiled.construct_params()
+        for name, bind in compiled.binds.items():
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None and name in params:
+                params[name] = process(params[name])
+        cursor = f"keyhouse_page_{next(_CURSORS)}"
+        connection.exec_driver_sql(f"DECLARE {cursor} NO SCROLL CURSOR FOR {compiled}", params)
+        try:
+            size = 0
+            skip = max(offset - total, 0)
+            if skip:
+                size += connection.exec_driver_sql(f"MOVE FORWARD {skip} FROM {cursor}").rowcount
+            take = limit - len(found)
+            if take > 0 and size == skip:
+                page = connection.exec_driver_sql(f"FETCH FORWARD {take} FROM {cursor}")
+                rows = [row[0] for row in page]
+                found.extend(rows)
+                size += len(rows)
+            size += connection.exec_driver_sql(f"MOVE FORWARD ALL FROM {cursor}").rowcount
+        finally:
+            connection.exec_driver_sql(f"CLOSE {cursor}")
+        total += size
+    return found, total
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,14 @@ class ApiKey(Base):
             "ix_api_keys_org_expiration", "organization_id", "expiration_date", "id", "title_key"
         ),
         Index("ix_api_keys_org_title", "organization_id", "title_key", "id"),
-        Index("ix_api_keys_org_id", "organization_id", "id", "expiration_date", "title_key"),
+        Index(
+            "ix_api_keys_org_id",
+            "organization_id",
+            "id",
+            "expiration_date",
+            "last_used_at",
+            "title_key",
+        ),
         Index("ix_api_keys_org_creator", "organization_id", "created_by_name", "id", "title_key"),
         Index("ix_api_keys_org_role", "organization_id", "role", "id", "title_key"),
         Index("ix_api_keys_org_last_used", "organization_id", "last_used_at", "id", "title_key"),

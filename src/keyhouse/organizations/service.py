@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from keyhouse.audit import service as audit
 from keyhouse.auth.passwords import hash_password
+from keyhouse.auth.principal import Principal as Actor
 from keyhouse.core import clock
 from keyhouse.core.errors import Conflict, Invalid, NotFound
 from keyhouse.core.text import check_name
@@ -69,3 +72,44 @@ def create_user(session: Session, email: str, name: str, password: str) -> User:
 
 def find_user(session: Session, email: str) -> User | None:
     return session.scalars(select(User).where(User.email == email.strip().lower())).one_or_none()
+
+
+def settings_of(session: Session, organization_id: str) -> Organization:
+    org = session.get(Organization, organization_id)
+    if org is None:
+        raise NotFound("No such organization.")
+    return org
+
+
+def update_settings(
+    session: Session,
+    organization_id: str,
+    *,
+    expiry_warning_days: int | None,
+    actor: Actor | None,
+    client: str | None,
+) -> Organization:
+    """Change the organization's settings; an audit event records what changed."""
+    org = session.scalars(
+        select(Organization).where(Organization.id == organization_id).with_for_update()
+    ).one_or_none()
+    if org is None:
+        raise NotFound("No such organization.")
+    changes: dict[str, Any] = {}
+    if expiry_warning_days is not None and expiry_warning_days != org.expiry_warning_days:
+        changes["expiryWarningDays"] = {"from": org.expiry_warning_days, "to": expiry_warning_days}
+        org.expiry_warning_days = expiry_warning_days
+    if changes:
+        session.flush()
+        audit.record(
+            session,
+            organization_id=organization_id,
+            actor=actor,
+            action="organization.settings_changed",
+            target_type="organization",
+            target_id=organization_id,
+            target_name=org.name,
+            client=client,
+            details=changes,
+        )
+    return org

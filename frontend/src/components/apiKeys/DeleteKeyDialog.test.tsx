@@ -24,6 +24,9 @@ const key: ApiKey = {
   expirationDate: "2031-01-01",
   status: "active",
   lastUsedDate: null,
+  lastUsedAddress: null,
+  lastRolledDate: null,
+  previousSecretValidUntil: null,
 };
 
 const owning: DeletionPreview = {

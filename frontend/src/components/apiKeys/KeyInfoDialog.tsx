@@ -9,15 +9,24 @@ import DialogContent from "@mui/material/DialogContent";
 import DialogTitle from "@mui/material/DialogTitle";
 import Typography from "@mui/material/Typography";
 import { useQuery } from "@tanstack/react-query";
-import type { ReactNode } from "react";
+import Skeleton from "@mui/material/Skeleton";
+import { lazy, Suspense, type ReactNode } from "react";
 import { api, unwrap } from "../../api/client";
 import { describeError } from "../../api/problem";
 import { queryKeys } from "../../api/queries";
 import type { ApiKey } from "../../api/types";
-import { formatDate } from "../../lib/dates";
+import { formatDate, formatDateTime } from "../../lib/dates";
+import { keyStatusColor, keyStatusLabel } from "../../lib/keyStatus";
 import { roleLabel } from "../../lib/labels";
 import CopyButton from "../common/CopyButton";
 import { useNotify } from "../common/Notifier";
+import { USAGE_DAYS } from "../../lib/usage";
+
+// The charts library loads with the first chart, not with the API Keys page.
+const UsageChart = lazy(() => import("./UsageChart"));
+
+/** How often the open dialog asks again for the usage (the server flushes its counts every few seconds). */
+const USAGE_REFRESH_MS = 10_000;
 
 function Row({ label, children }: { label: string; children: ReactNode }) {
   return (
@@ -32,7 +41,11 @@ function Row({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
-/** "View information": title, creator, role, email address (copyable), expiration date. */
+/**
+ * "View information": title, creator, role, email address (copyable), expiration date and status,
+ * when the secret was last rolled, when it was last used and from where, and the requests of
+ * the last 30 days.
+ */
 export default function KeyInfoDialog({
   orgId,
   initial,
@@ -56,12 +69,27 @@ export default function KeyInfoDialog({
     placeholderData: initial,
     staleTime: 0,
   });
+  const usage = useQuery({
+    queryKey: queryKeys.keyUsage(orgId, initial.id, USAGE_DAYS),
+    queryFn: ({ signal }) =>
+      unwrap(
+        api.GET("/api/v1/organizations/{orgId}/api-keys/{keyId}/usage", {
+          params: { path: { orgId, keyId: initial.id }, query: { days: USAGE_DAYS } },
+          signal,
+        }),
+      ),
+    staleTime: 0,
+    refetchInterval: USAGE_REFRESH_MS,
+  });
   const key = detail.data ?? initial;
   const loading = detail.isFetching;
   const error = detail.error && !detail.isFetching ? describeError(detail.error) : null;
+  // The usage answer is the fresher of the two (it is asked for again while the dialog is open).
+  const lastUsed = usage.data ? usage.data.lastUsedDate : key.lastUsedDate;
+  const lastAddress = usage.data ? usage.data.lastUsedAddress : key.lastUsedAddress;
 
   return (
-    <Dialog open onClose={onClose} maxWidth="sm" fullWidth aria-labelledby="key-info-title">
+    <Dialog open onClose={onClose} maxWidth="md" fullWidth aria-labelledby="key-info-title">
       <DialogTitle id="key-info-title" sx={{ display: "flex", alignItems: "center", gap: 1 }}>
         Key information
         {loading && <CircularProgress size={18} aria-label="Loading" />}
@@ -74,7 +102,7 @@ export default function KeyInfoDialog({
         )}
         <Box
           component="dl"
-          sx={{ display: "grid", gridTemplateColumns: "140px 1fr", rowGap: 2, columnGap: 2, m: 0, alignItems: "center" }}
+          sx={{ display: "grid", gridTemplateColumns: { xs: "140px 1fr", sm: "210px 1fr" }, rowGap: 1.5, columnGap: 2, m: 0, alignItems: "center" }}
         >
           <Row label="Title">
             <Typography sx={{ fontWeight: 600 }}>{key.title}</Typography>
@@ -108,9 +136,47 @@ export default function KeyInfoDialog({
           </Row>
           <Row label="Expiration date">
             {formatDate(key.expirationDate)}
-            {key.status === "expired" && <Chip size="small" color="error" variant="outlined" label="Expired" />}
+            {key.status !== "active" && (
+              <Chip size="small" color={keyStatusColor(key.status)} variant="outlined" label={keyStatusLabel(key.status)} />
+            )}
           </Row>
+          {key.lastRolledDate && <Row label="Last rolled">{formatDateTime(key.lastRolledDate)}</Row>}
+          {key.previousSecretValidUntil && (
+            <Row label="Previous secret works until">
+              {formatDateTime(key.previousSecretValidUntil)}
+              {/* As of when the key was read (render stays pure). */}
+              {new Date(key.previousSecretValidUntil).getTime() <= detail.dataUpdatedAt && (
+                <Chip size="small" variant="outlined" label="No longer works" />
+              )}
+            </Row>
+          )}
+          <Row label="Last used">
+            {lastUsed ? (
+              formatDateTime(lastUsed)
+            ) : (
+              <Typography component="span" color="text.secondary">
+                Never
+              </Typography>
+            )}
+          </Row>
+          {lastAddress && (
+            <Row label="From">
+              <Typography component="span" sx={{ fontFamily: "monospace", fontSize: 14 }}>
+                {lastAddress}
+              </Typography>
+            </Row>
+          )}
         </Box>
+        <Suspense fallback={<Skeleton variant="rounded" height={220} sx={{ mt: 3 }} aria-label="Loading the usage" />}>
+          <UsageChart
+            usage={usage.data}
+            loading={usage.isPending}
+            error={usage.error}
+            onRetry={() => {
+              void usage.refetch();
+            }}
+          />
+        </Suspense>
       </DialogContent>
       <DialogActions sx={{ px: 3, pb: 2 }}>
         <Button onClick={onClose} variant="contained">

@@ -8,7 +8,7 @@ import DialogTitle from "@mui/material/DialogTitle";
 import InputAdornment from "@mui/material/InputAdornment";
 import TextField from "@mui/material/TextField";
 import Typography from "@mui/material/Typography";
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import CopyButton from "../common/CopyButton";
 
 interface Props {
@@ -16,20 +16,42 @@ interface Props {
   secret: string;
   /** Closing drops the secret: the parent must forget it. */
   onClose: () => void;
+  /** The dialog's title (a new key by default; "API key rolled", "Webhook added"…). */
+  heading?: string;
+  /** The sentence above the secret; by default about a newly created key. */
+  intro?: ReactNode;
+  /** The secret field's label, also its accessible name. */
+  fieldLabel?: string;
+  /** The copy button's accessible name. */
+  copyLabel?: string;
+  warning?: ReactNode;
 }
 
-/** Shows a new key's secret, the only time it is ever shown. */
-export default function SecretDialog({ title, secret, onClose }: Props) {
+/** Shows a secret (a new or rolled key's, a webhook's signing secret), the only time it is ever shown. */
+export default function SecretDialog({
+  title,
+  secret,
+  onClose,
+  heading = "API key created",
+  intro,
+  fieldLabel = "Secret key",
+  copyLabel = "Copy secret",
+  warning,
+}: Props) {
   const [copied, setCopied] = useState<"yes" | "failed" | null>(null);
   return (
     <Dialog open maxWidth="sm" fullWidth aria-labelledby="secret-title">
-      <DialogTitle id="secret-title">API key created</DialogTitle>
+      <DialogTitle id="secret-title">{heading}</DialogTitle>
       <DialogContent>
         <Typography sx={{ mb: 2 }}>
-          The key <strong>{title}</strong> has been created. Here is its secret:
+          {intro ?? (
+            <>
+              The key <strong>{title}</strong> has been created. Here is its secret:
+            </>
+          )}
         </Typography>
         <TextField
-          label="Secret key"
+          label={fieldLabel}
           value={secret}
           fullWidth
           onFocus={(e) => {
@@ -46,7 +68,7 @@ export default function SecretDialog({ title, secret, onClose }: Props) {
                 <InputAdornment position="end">
                   <CopyButton
                     text={secret}
-                    label="Copy secret"
+                    label={copyLabel}
                     onCopied={() => {
                       setCopied("yes");
                     }}
@@ -72,8 +94,12 @@ export default function SecretDialog({ title, secret, onClose }: Props) {
           )}
         </Box>
         <Alert severity="warning" sx={{ mt: 1 }}>
-          This key is private: keep it secret, like a password. Copy it now — it will not be shown
-          again after you close this window.
+          {warning ?? (
+            <>
+              This key is private: keep it secret, like a password. Copy it now — it will not be
+              shown again after you close this window.
+            </>
+          )}
         </Alert>
       </DialogContent>
       <DialogActions sx={{ px: 3, pb: 2 }}>

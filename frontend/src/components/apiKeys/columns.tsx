@@ -6,6 +6,7 @@ import MoreVertIcon from "@mui/icons-material/MoreVert";
 import type { GridColDef } from "@mui/x-data-grid";
 import type { ApiKey } from "../../api/types";
 import { formatDate, formatDateTime, parseIsoDate } from "../../lib/dates";
+import { KEY_STATUS_OPTIONS, keyStatusColor, keyStatusLabel } from "../../lib/keyStatus";
 import { roleLabel } from "../../lib/labels";
 
 export const KEY_FIELDS = [
@@ -84,13 +85,13 @@ export function keyColumns(onOpenMenu: (key: ApiKey, anchor: HTMLElement) => voi
       field: "expirationDate",
       headerName: "Expiration date",
       type: "date",
-      width: 210,
+      width: 240,
       valueGetter: (value) => (typeof value === "string" ? parseIsoDate(value) : null),
       renderCell: ({ row }) => (
         <Box sx={{ display: "flex", alignItems: "center", gap: 1 }}>
           <span>{formatDate(row.expirationDate)}</span>
-          {row.status === "expired" && (
-            <Chip label="Expired" size="small" color="error" variant="outlined" />
+          {row.status !== "active" && (
+            <Chip label={keyStatusLabel(row.status)} size="small" color={keyStatusColor(row.status)} variant="outlined" />
           )}
         </Box>
       ),
@@ -110,18 +111,10 @@ export function keyColumns(onOpenMenu: (key: ApiKey, anchor: HTMLElement) => voi
       field: "status",
       headerName: "Status",
       type: "singleSelect",
-      width: 120,
-      valueOptions: [
-        { value: "active", label: "Active" },
-        { value: "expired", label: "Expired" },
-      ],
+      width: 140,
+      valueOptions: KEY_STATUS_OPTIONS,
       renderCell: ({ row }) => (
-        <Chip
-          size="small"
-          label={row.status === "expired" ? "Expired" : "Active"}
-          color={row.status === "expired" ? "error" : "success"}
-          variant="outlined"
-        />
+        <Chip size="small" label={keyStatusLabel(row.status)} color={keyStatusColor(row.status)} variant="outlined" />
       ),
     },
     {

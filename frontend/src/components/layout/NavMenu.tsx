@@ -3,6 +3,8 @@ import KeyIcon from "@mui/icons-material/VpnKeyOutlined";
 import MembersIcon from "@mui/icons-material/PeopleOutlined";
 import ResourcesIcon from "@mui/icons-material/FolderOutlined";
 import LockIcon from "@mui/icons-material/LockOutlined";
+import SettingsIcon from "@mui/icons-material/SettingsOutlined";
+import WebhookIcon from "@mui/icons-material/Webhook";
 import List from "@mui/material/List";
 import ListItemButton from "@mui/material/ListItemButton";
 import ListItemIcon from "@mui/material/ListItemIcon";
@@ -17,6 +19,8 @@ const ITEMS = [
   { to: "members", label: "Members", icon: <MembersIcon />, adminOnly: true },
   { to: "resources", label: "Resources", icon: <ResourcesIcon />, adminOnly: false },
   { to: "activity", label: "Activity", icon: <ActivityIcon />, adminOnly: true },
+  { to: "webhooks", label: "Webhooks", icon: <WebhookIcon />, adminOnly: true },
+  { to: "settings", label: "Settings", icon: <SettingsIcon />, adminOnly: true },
 ];
 
 export default function NavMenu({ membership }: { membership: Membership }) {
