@@ -47,8 +47,9 @@ test-py: $(STAMP)
 
 test: lint test-portal test-py
 
+# On PostgreSQL too when it is installed (a throw-away cluster, like the tests).
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	bash scripts/with-postgres.sh $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) data frontend/node_modules src/keyhouse/static/portal
