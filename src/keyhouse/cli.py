@@ -32,6 +32,12 @@ app.add_typer(members_app, name="members")
 app.add_typer(keys_app, name="keys")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+TransferToOpt = Annotated[
+    str | None, typer.Option(help="Email of the member who receives what is solely owned")
+]
+DeleteResourcesOpt = Annotated[
+    bool, typer.Option("--delete-resources", help="Delete what is solely owned instead")
+]
 T = TypeVar("T")
 
 
@@ -205,10 +211,8 @@ def _outcome_json(outcome: Any) -> dict[str, Any]:
 def members_remove(
     org: str,
     email: str,
-    transfer_to: Annotated[
-        str | None, typer.Option(help="Email of the member who receives")
-    ] = None,
-    delete_resources: Annotated[bool, typer.Option("--delete-resources")] = False,
+    transfer_to: TransferToOpt = None,
+    delete_resources: DeleteResourcesOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Remove a member, transferring or deleting what it alone owns."""
@@ -321,10 +325,8 @@ def keys_list(org: str, as_json: JsonOpt = False) -> None:
 def keys_delete(
     org: str,
     key_id: str,
-    transfer_to: Annotated[
-        str | None, typer.Option(help="Email of the member who receives")
-    ] = None,
-    delete_resources: Annotated[bool, typer.Option("--delete-resources")] = False,
+    transfer_to: TransferToOpt = None,
+    delete_resources: DeleteResourcesOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Delete a key, transferring (--transfer-to EMAIL) or deleting what it alone owns."""

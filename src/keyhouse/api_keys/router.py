@@ -20,6 +20,7 @@ from keyhouse.core.config import SettingsDep
 from keyhouse.core.db import SessionDep
 from keyhouse.core.http import ListParamsDep, client_address, problems
 from keyhouse.core.schemas import PageOut
+from keyhouse.resources.params import DeleteResources, TransferTo
 from keyhouse.resources.schemas import DeletionOutcomeOut, DeletionPreviewOut
 
 KeyId = Annotated[str, Path(alias="keyId")]
@@ -130,14 +131,8 @@ def delete_api_key(
     session: SessionDep,
     request: Request,
     key_id: KeyId,
-    transfer_to: Annotated[
-        str | None,
-        Query(alias="transferTo", max_length=64, description="Member id to receive ownership"),
-    ] = None,
-    delete_resources: Annotated[
-        bool,
-        Query(alias="deleteResources", description="Permanently delete solely owned resources"),
-    ] = False,
+    transfer_to: TransferTo = None,
+    delete_resources: DeleteResources = False,
 ) -> object:
     """Delete the key; its solely owned resources go to `transferTo` or are deleted."""
     return service.delete_key(

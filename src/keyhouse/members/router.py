@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 
 from keyhouse.auth.dependencies import AdminOf
 from keyhouse.core.db import SessionDep
@@ -10,6 +10,7 @@ from keyhouse.core.http import ListParamsDep, client_address, problems
 from keyhouse.core.schemas import PageOut
 from keyhouse.members import service
 from keyhouse.members.schemas import MemberUpdate
+from keyhouse.resources.params import DeleteResources, TransferTo
 from keyhouse.resources.schemas import DeletionOutcomeOut, DeletionPreviewOut, MemberOut
 
 MemberId = Annotated[str, Path(alias="memberId")]
@@ -60,14 +61,8 @@ def remove_member(
     session: SessionDep,
     member_id: MemberId,
     request: Request,
-    transfer_to: Annotated[
-        str | None,
-        Query(alias="transferTo", max_length=64, description="Member id to receive ownership"),
-    ] = None,
-    delete_resources: Annotated[
-        bool,
-        Query(alias="deleteResources", description="Permanently delete solely owned resources"),
-    ] = False,
+    transfer_to: TransferTo = None,
+    delete_resources: DeleteResources = False,
 ) -> object:
     """Remove the member; solely owned resources go to `transferTo` or are deleted."""
     return service.remove(
