@@ -179,6 +179,67 @@ def test_keys_create_list_and_use(run: Run, org: dict[str, str]) -> None:
         db.dispose()
 
 
+def test_keys_roll_prints_a_new_secret_and_retires_the_old(run: Run, org: dict[str, str]) -> None:
+    created = _json(
+        run(
+            "keys",
+            "create",
+            "initech",
+            "--title",
+            "Rolling",
+            "--role",
+            "editor",
+            "--expires",
+            _day(20),
+            "--created-by",
+            "boss@initech.test",
+            "--json",
+        )
+    )
+    rolled = _json(
+        run(
+            "keys",
+            "roll",
+            "initech",
+            created["id"],
+            "--by",
+            "boss@initech.test",
+            "--expires",
+            _day(40),
+            "--json",
+        )
+    )
+    assert rolled["id"] == created["id"] and rolled["email"] == created["email"]
+    assert keys.is_well_formed(rolled["secret"]) and rolled["secret"] != created["secret"]
+    assert rolled["expirationDate"] == _day(40)
+    assert rolled["lastRolledDate"] is not None
+    settings = Settings()
+    db = Database(settings.resolved_database_url())
+    try:
+        app = create_app(settings, db)
+        url = f"/api/v1/organizations/{org['id']}/projects"
+        assert key_client(app, rolled["secret"]).get(url).status_code == 200
+        old = key_client(app, created["secret"]).get(url)
+        assert old.status_code == 401 and old.json()["code"] == "api_key_rolled"
+    finally:
+        db.dispose()
+
+    bad = run(
+        "keys",
+        "roll",
+        "initech",
+        created["id"],
+        "--by",
+        "boss@initech.test",
+        "--overlap-hours",
+        "99",
+        code=2,
+    )
+    assert "overlapHours" in bad.stderr or "overlap_hours" in bad.stderr
+    missing = run("keys", "roll", "initech", "no-such-key", "--by", "boss@initech.test", code=1)
+    assert "No such API key" in missing.stderr
+
+
 def test_keys_delete_with_transfer(run: Run, org: dict[str, str]) -> None:
     created = _json(
         run(

@@ -289,6 +289,56 @@ def _key_json(view: Any) -> dict[str, Any]:
     return KeyOut.model_validate(view).model_dump(by_alias=True, mode="json")
 
 
+@keys_app.command("roll")
+def keys_roll(
+    org: str,
+    key_id: str,
+    by: Annotated[str, typer.Option("--by", help="Email of an administrator of ORG")],
+    overlap_hours: Annotated[
+        int, typer.Option(help="Hours the current secret keeps working (0-72)")
+    ] = 0,
+    expires: Annotated[str | None, typer.Option(help="A new expiration date, YYYY-MM-DD")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Give a key a new secret (printed once); same id, role, permissions and resources."""
+    from pydantic import ValidationError
+
+    from keyhouse.api_keys import service as keys
+    from keyhouse.api_keys.schemas import KeyRoll
+    from keyhouse.organizations import service as orgs
+
+    try:
+        body = KeyRoll.model_validate({"overlapHours": overlap_hours, "expirationDate": expires})
+    except ValidationError as exc:
+        for err in exc.errors():
+            message = err["msg"].removeprefix("Value error, ")
+            typer.echo(f"error: {err['loc'][-1]}: {message}", err=True)
+        raise typer.Exit(2) from None
+    settings = get_settings()
+    with _unit() as session:
+        organization = orgs.find_organization(session, org)
+        view, secret = keys.roll(
+            session,
+            organization.id,
+            key_id,
+            overlap_hours=body.overlap_hours,
+            expiration_date=body.expiration_date,
+            max_lifetime_days=settings.max_key_lifetime_days,
+            actor=_admin_actor(session, organization.id, by),
+            client=None,
+        )
+    data = {**_key_json(view), "secret": secret}
+    _emit(
+        as_json,
+        data,
+        lambda: (
+            f"rolled key {view.title} ({view.id}); the previous secret works "
+            + (f"{body.overlap_hours} more hour(s)" if body.overlap_hours else "no longer")
+            + f"\nnew secret (shown once, store it now): {secret}"
+        ),
+    )
+
+
 @keys_app.command("list")
 def keys_list(org: str, as_json: JsonOpt = False) -> None:
     """List an organization's keys (newest first)."""

@@ -486,9 +486,7 @@ def test_secrets_and_digests_never_leave_after_creation(client: TestClient, worl
 # --- hostile input --------------------------------------------------------------------------
 
 
-def test_nul_bytes_in_input_never_cause_a_500(
-    app, client: TestClient, world: World
-) -> None:
+def test_nul_bytes_in_input_never_cause_a_500(app, client: TestClient, world: World) -> None:
     login(client, world.admin.email)
     key_id, secret = make_key(world)
     org = world.org.id
