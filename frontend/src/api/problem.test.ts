@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError, describeError, fieldErrors, fieldSentence, toProblem } from "./problem";
+import { ApiError, describeError, fieldErrors, fieldSentence, formErrors, toProblem } from "./problem";
 
 describe("problem details", () => {
   it("puts validation errors beside their fields", () => {
@@ -52,5 +52,36 @@ describe("fieldSentence", () => {
       "Input should be 'editor' or 'viewer'.",
     );
     expect(fieldSentence("Name", "")).toBe("Name is invalid.");
+  });
+});
+
+describe("formErrors", () => {
+  const fields = { title: "title", expirationDate: "expirationDate" } as const;
+  const labels = { title: "Name", expirationDate: "Expiration date" };
+
+  it("puts labelled sentences beside the fields the API named", () => {
+    const error = new ApiError(
+      422,
+      toProblem({ code: "validation_failed", errors: [{ field: "title", message: "must not be empty" }] }, 422),
+    );
+    expect(formErrors(error, fields, labels)).toEqual({
+      errors: { title: "Name must not be empty." },
+      general: null,
+    });
+  });
+
+  it("maps an error code to a field", () => {
+    const error = new ApiError(409, toProblem({ code: "title_taken", detail: "Already used." }, 409));
+    expect(formErrors(error, fields, labels, { title_taken: "title" }).errors).toEqual({
+      title: "Already used.",
+    });
+  });
+
+  it("keeps server failures general", () => {
+    const error = new ApiError(500, toProblem({ detail: "Something went wrong on our side." }, 500));
+    expect(formErrors(error, fields, labels)).toEqual({
+      errors: {},
+      general: "Something went wrong on our side.",
+    });
   });
 });

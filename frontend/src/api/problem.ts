@@ -106,3 +106,25 @@ export function fieldSentence(label: string, message: string): string {
   const sentence = /^[a-z]/.test(text) ? `${label} ${text}` : text;
   return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
 }
+
+/**
+ * A failed form submission as what the form shows: a sentence beside each field the API
+ * named (labelled as in the form), and one general message for the rest. Server failures
+ * (5xx, network) only produce the general message.
+ */
+export function formErrors<F extends string>(
+  error: unknown,
+  fields: Record<string, F>,
+  labels: Record<F, string>,
+  codeFields: Record<string, F> = {},
+): { errors: Partial<Record<F, string>>; general: string | null } {
+  if (!(error instanceof ApiError) || error.status >= 500) {
+    return { errors: {}, general: describeError(error) };
+  }
+  const { byField, general } = fieldErrors<F>(error.problem, fields, codeFields);
+  const errors: Partial<Record<F, string>> = {};
+  for (const [field, message] of Object.entries(byField) as [F, string][]) {
+    errors[field] = fieldSentence(labels[field], message);
+  }
+  return { errors, general };
+}

@@ -11,7 +11,7 @@ import TextField from "@mui/material/TextField";
 import { DatePicker } from "@mui/x-date-pickers/DatePicker";
 import type { Dayjs } from "dayjs";
 import { useMemo, useState, type SyntheticEvent } from "react";
-import { ApiError, describeError, fieldErrors, fieldSentence } from "../../api/problem";
+import { formErrors } from "../../api/problem";
 import type { KeyRole } from "../../api/types";
 import { useCreateKey } from "../../hooks/apiKeys";
 import {
@@ -74,22 +74,14 @@ export default function AddKeyDialog({ orgId, onClose, onCreated }: Props) {
       { title: title.trim(), expirationDate: expiration.format("YYYY-MM-DD"), role },
       {
         onError: (err: unknown) => {
-          if (err instanceof ApiError && err.status < 500) {
-            const { byField, general: g } = fieldErrors<Field>(
-              err.problem,
-              { title: "title", name: "title", expirationDate: "expirationDate", role: "role" },
-              { title_taken: "title" },
-            );
-            const labels: Record<Field, string> = { title: "Name", expirationDate: "Expiration date", role: "Role" };
-            const sentences: Errors = {};
-            for (const [field, message] of Object.entries(byField) as [Field, string][]) {
-              sentences[field] = fieldSentence(labels[field], message);
-            }
-            setErrors(sentences);
-            setGeneral(g);
-          } else {
-            setGeneral(describeError(err));
-          }
+          const shown = formErrors<Field>(
+            err,
+            { title: "title", name: "title", expirationDate: "expirationDate", role: "role" },
+            { title: "Name", expirationDate: "Expiration date", role: "Role" },
+            { title_taken: "title" },
+          );
+          setErrors(shown.errors);
+          setGeneral(shown.general);
         },
       },
     );

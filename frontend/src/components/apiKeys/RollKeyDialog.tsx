@@ -11,7 +11,7 @@ import TextField from "@mui/material/TextField";
 import { DatePicker } from "@mui/x-date-pickers/DatePicker";
 import type { Dayjs } from "dayjs";
 import { useMemo, useState, type SyntheticEvent } from "react";
-import { ApiError, describeError, fieldErrors, fieldSentence } from "../../api/problem";
+import { ApiError, formErrors } from "../../api/problem";
 import type { ApiKey } from "../../api/types";
 import { useRollKey } from "../../hooks/apiKeys";
 import {
@@ -82,24 +82,13 @@ export default function RollKeyDialog({ orgId, apiKey, onClose, onRolled, onMiss
             onMissing();
             return;
           }
-          if (err instanceof ApiError && err.status < 500) {
-            const { byField, general: g } = fieldErrors<Field>(err.problem, {
-              overlapHours: "overlapHours",
-              expirationDate: "expirationDate",
-            });
-            const labels: Record<Field, string> = {
-              overlapHours: "The overlap",
-              expirationDate: "Expiration date",
-            };
-            const sentences: Errors = {};
-            for (const [field, message] of Object.entries(byField) as [Field, string][]) {
-              sentences[field] = fieldSentence(labels[field], message);
-            }
-            setErrors(sentences);
-            setGeneral(g);
-          } else {
-            setGeneral(describeError(err));
-          }
+          const shown = formErrors<Field>(
+            err,
+            { overlapHours: "overlapHours", expirationDate: "expirationDate" },
+            { overlapHours: "The overlap", expirationDate: "Expiration date" },
+          );
+          setErrors(shown.errors);
+          setGeneral(shown.general);
         },
       },
     );

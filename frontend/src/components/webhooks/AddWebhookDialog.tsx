@@ -15,7 +15,7 @@ import Stack from "@mui/material/Stack";
 import TextField from "@mui/material/TextField";
 import Typography from "@mui/material/Typography";
 import { useState, type SyntheticEvent } from "react";
-import { ApiError, describeError, fieldErrors, fieldSentence } from "../../api/problem";
+import { formErrors } from "../../api/problem";
 import type { WebhookEvent } from "../../api/types";
 import { useCreateWebhook } from "../../hooks/webhooks";
 import { ALL_EVENTS, checkWebhookUrl, urlMessage, WEBHOOK_EVENTS } from "../../lib/webhooks";
@@ -65,22 +65,13 @@ export default function AddWebhookDialog({ orgId, onClose, onCreated }: Props) {
       { url: url.trim(), description: description.trim(), events },
       {
         onError: (err: unknown) => {
-          if (err instanceof ApiError && err.status < 500) {
-            const { byField, general: g } = fieldErrors<Field>(err.problem, {
-              url: "url",
-              description: "description",
-              events: "events",
-            });
-            const labels: Record<Field, string> = { url: "URL", description: "Description", events: "Events" };
-            const sentences: Errors = {};
-            for (const [field, message] of Object.entries(byField) as [Field, string][]) {
-              sentences[field] = fieldSentence(labels[field], message);
-            }
-            setErrors(sentences);
-            setGeneral(g);
-          } else {
-            setGeneral(describeError(err));
-          }
+          const shown = formErrors<Field>(
+            err,
+            { url: "url", description: "description", events: "events" },
+            { url: "URL", description: "Description", events: "Events" },
+          );
+          setErrors(shown.errors);
+          setGeneral(shown.general);
         },
       },
     );
