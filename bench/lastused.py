@@ -59,8 +59,7 @@ def _request(db: Database, secret: str) -> Request:
 
 def _verify_once(db: Database, request: Any, org_id: str) -> None:
     with db.session(write=False) as session:
-        caller = dependencies.authenticate(request, session)
-        dependencies.current_principal(org_id, request, session, caller)
+        dependencies.current_principal(org_id, request, session)
         session.commit()
 
 

@@ -9,11 +9,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
+from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from keyhouse import __version__, usage
@@ -143,6 +145,9 @@ class Background(Protocol):
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start every service in `app.state.background`; stop them, newest first, at shutdown."""
     started: list[Background] = []
+    # The thread pool every request's database work runs in (core/routing.py).
+    settings: Settings = app.state.settings
+    to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
     try:
         for service in app.state.background:
             service.start()
@@ -195,6 +200,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     # JSON or too large (413, 415), bad input (422), too many failed authentications (429).
     common = problems(400, 413, 415, 422, 429)
     for router in (
+        # First: key-authenticated clients mostly read resources, and routes are matched in
+        # order (its paths match only the four kinds, so it shadows none of the others).
+        resources_router,
         auth_public_router,
         auth_router,
         api_keys_router,
@@ -204,10 +212,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         webhooks_router,
     ):
         app.include_router(router, responses=common)
-    # Last: its /{kind} path would otherwise shadow the fixed ones above.
-    app.include_router(resources_router, responses=common)
     _mount_portal(app)
     return app
+
+
+class _PortalPath(PathConvertor):
+    """Any path but the API's: an unknown API path is a 404 for every method, never the
+    portal's page nor a 405 from its GET-only route."""
+
+    regex = "(?!api/).*"
+
+
+register_url_convertor("portal_path", _PortalPath())
 
 
 def _mount_portal(app: FastAPI) -> None:
@@ -218,10 +234,8 @@ def _mount_portal(app: FastAPI) -> None:
     if assets.is_dir():
         app.mount("/assets", StaticFiles(directory=assets), name="assets")
 
-    @app.get("/{path:path}", include_in_schema=False)
+    @app.get("/{path:portal_path}", include_in_schema=False)
     def portal(path: str) -> FileResponse:
-        if path.startswith("api/"):
-            raise StarletteHTTPException(404, "Not Found")
         candidate = (PORTAL_DIR / path).resolve()
         if path and candidate.is_file() and PORTAL_DIR.resolve() in candidate.parents:
             return FileResponse(candidate)

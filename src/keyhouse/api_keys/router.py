@@ -19,6 +19,7 @@ from keyhouse.core import clock
 from keyhouse.core.config import SettingsDep
 from keyhouse.core.db import SessionDep
 from keyhouse.core.http import ListParamsDep, client_address, problems
+from keyhouse.core.routing import WorkerRoute
 from keyhouse.core.schemas import PageOut
 from keyhouse.resources.params import DeleteResources, TransferTo
 from keyhouse.resources.schemas import DeletionOutcomeOut, DeletionPreviewOut
@@ -26,6 +27,7 @@ from keyhouse.resources.schemas import DeletionOutcomeOut, DeletionPreviewOut
 KeyId = Annotated[str, Path(alias="keyId")]
 
 router = APIRouter(
+    route_class=WorkerRoute,
     prefix="/api/v1/organizations/{orgId}/api-keys",
     tags=["API keys"],
     responses=problems(401, 403, 404),

@@ -7,9 +7,11 @@ from keyhouse.audit.schemas import AuditEventOut
 from keyhouse.auth.dependencies import AdminOf
 from keyhouse.core.db import SessionDep
 from keyhouse.core.http import ListParamsDep, problems
+from keyhouse.core.routing import WorkerRoute
 from keyhouse.core.schemas import PageOut
 
 router = APIRouter(
+    route_class=WorkerRoute,
     prefix="/api/v1/organizations/{orgId}/audit-events",
     tags=["Audit"],
     responses=problems(401, 403, 404),

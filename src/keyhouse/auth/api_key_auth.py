@@ -3,14 +3,11 @@
 Shape and checksum first (no I/O), then one lookup by the unique digest index, selecting
 only the columns needed; no ORM objects. `last_used_at` is written at most once a minute.
 
-The lookup is the one statement every API call makes, so it skips SQLAlchemy's per-call
-execution machinery (which costs about twice the query itself): the statement is compiled
-once per dialect and run on the connection's own DBAPI cursor, and the values are converted
-by the columns' own SQLAlchemy types. The connection, its pool and its transaction are
-still SQLAlchemy's. Whenever something observes statements (a `before_cursor_execute` or
-`after_cursor_execute` listener, `echo`), or the driver raises, the ordinary
-`Connection.execute` path runs instead, so listeners see the lookup and errors surface as
-SQLAlchemy's (with disconnect handling). docs/performance.md has the measurements.
+The lookup is the one statement every API call makes, so it is a `core.prepared.Prepared`
+statement: compiled once per dialect and run on the connection's own DBAPI cursor, skipping
+SQLAlchemy's per-call execution machinery (which costs about twice the query itself), with
+the ordinary path whenever something observes statements or the driver raises.
+docs/performance.md has the measurements.
 
 Only when that lookup finds nothing (the miss path) is the digest looked for among the
 secrets retired by a roll: one still inside its overlap window authenticates as its key,
@@ -19,18 +16,18 @@ one past it is refused with `api_key_rolled`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, bindparam, or_, select, update
+from sqlalchemy import Connection, bindparam, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from keyhouse.auth import keys
 from keyhouse.core import clock
 from keyhouse.core.errors import Unauthenticated
+from keyhouse.core.prepared import Prepared, Row
 from keyhouse.models import ApiKey, RetiredSecret
 
 LAST_USED_GRANULARITY = timedelta(minutes=1)
@@ -62,80 +59,12 @@ _RETIRED = (
 )
 _RETIRED_SHARED = _RETIRED.with_for_update(read=True, of=ApiKey.__table__)
 
-Row = tuple[Any, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """`_LOOKUP` compiled for one dialect, with the result conversions of its columns."""
-
-    sql: str
-    positional: bool
-    conversions: tuple[tuple[int, Callable[[Any], Any]], ...]  # (column index, converter)
-
-    def params(self, digest: str) -> tuple[str] | dict[str, str]:
-        return (digest,) if self.positional else {"digest": digest}
-
-    def convert(self, raw: Row) -> Row:
-        values = list(raw)
-        for index, fn in self.conversions:
-            value = values[index]
-            if value is not None:
-                values[index] = fn(value)
-        return tuple(values)
-
-
-_PREPARED: dict[tuple[str, str, bool], _Prepared] = {}
-
-
-def _prepared(dialect: Dialect, lock: bool) -> _Prepared:
-    key = (dialect.name, dialect.driver, lock)
-    prepared = _PREPARED.get(key)
-    if prepared is None:
-        compiled = (_LOOKUP_SHARED if lock else _LOOKUP).compile(dialect=dialect)
-        assert compiled.positiontup in (None, ["digest"]), compiled.positiontup
-        prepared = _Prepared(
-            sql=str(compiled),
-            positional=dialect.positional,
-            conversions=tuple(
-                (index, fn)
-                for index, column in enumerate(_COLUMNS)
-                if (fn := column.type.dialect_impl(dialect).result_processor(dialect, None))
-            ),
-        )
-        _PREPARED[key] = prepared
-    return prepared
-
-
-def _observed(conn: Connection) -> bool:
-    """Whether anything watches this connection's statements (then they must see ours)."""
-    if conn.engine.echo:
-        return True
-    dispatch = conn.dispatch
-    return bool(dispatch.before_cursor_execute) or bool(dispatch.after_cursor_execute)
+_PREPARED = {False: Prepared(_LOOKUP), True: Prepared(_LOOKUP_SHARED)}
 
 
 def _lookup(conn: Connection, digest: str, lock: bool) -> Row | None:
     """The key's row (in `_COLUMNS` order), or None."""
-    if not _observed(conn):
-        prepared = _prepared(conn.dialect, lock)
-        if not conn.in_transaction():
-            conn.begin()  # what Connection.execute's autobegin would do
-        dbapi_connection = conn.connection.dbapi_connection
-        assert dbapi_connection is not None
-        try:
-            cursor = dbapi_connection.cursor()
-            try:
-                cursor.execute(prepared.sql, prepared.params(digest))
-                raw = cursor.fetchone()
-            finally:
-                cursor.close()
-        except conn.dialect.loaded_dbapi.Error:
-            pass  # the ordinary path below raises SQLAlchemy's error, invalidating if needed
-        else:
-            return None if raw is None else prepared.convert(raw)
-    row = conn.execute(_LOOKUP_SHARED if lock else _LOOKUP, {"digest": digest}).one_or_none()
-    return None if row is None else tuple(row)
+    return _PREPARED[lock].first(conn, {"digest": digest})
 
 
 def _retired(conn: Connection, digest: str, lock: bool) -> tuple[Row, datetime] | None:

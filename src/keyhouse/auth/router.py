@@ -17,10 +17,16 @@ from keyhouse.core.config import SettingsDep
 from keyhouse.core.db import SessionDep
 from keyhouse.core.errors import Forbidden, Unauthenticated
 from keyhouse.core.http import client_address, problems
+from keyhouse.core.routing import WorkerRoute
 
 # Deliberately public: signing in and reading the portal's settings need no credentials.
-public_router = APIRouter(prefix="/api/v1", tags=["Authentication"])
-router = APIRouter(prefix="/api/v1/auth", tags=["Authentication"], responses=problems(401))
+public_router = APIRouter(prefix="/api/v1", tags=["Authentication"], route_class=WorkerRoute)
+router = APIRouter(
+    prefix="/api/v1/auth",
+    tags=["Authentication"],
+    responses=problems(401),
+    route_class=WorkerRoute,
+)
 
 
 def _me(session: Session, user_id: str, email: str, name: str) -> dict[str, object]:

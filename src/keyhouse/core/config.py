@@ -29,8 +29,17 @@ class Settings(BaseSettings):
     # Comma-separated proxy addresses whose X-Forwarded-For is believed.
     trusted_proxies: str = ""
     max_body_bytes: int = Field(default=262_144, ge=1024)
-    db_pool_size: int = Field(default=5, ge=1)
+    # Threads per server process that run requests' database work (one thread-pool call
+    # per request); more only add lock contention, the GIL lets one run at a time.
+    worker_threads: int = Field(default=8, ge=1, le=1000)
+    # Connections kept per server process; default: one per worker thread and two for the
+    # background threads, so no request ever waits for or opens a connection.
+    db_pool_size: int | None = Field(default=None, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
+
+    def pool_size(self) -> int:
+        return self.db_pool_size or self.worker_threads + 2
+
     # The in-server webhook worker (a daemon thread per server process): the expiry sweep
     # and the delivery of queued webhook events. Off: run `keyhouse sweep` from cron.
     webhook_worker: bool = True
@@ -69,7 +78,7 @@ def get_settings() -> Settings:
     return Settings()
 
 
-def settings_of(request: Request) -> Settings:
+async def settings_of(request: Request) -> Settings:
     """The settings the running app was created with (tests create apps with their own)."""
     return request.app.state.settings  # type: ignore[no-any-return]
 

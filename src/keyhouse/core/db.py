@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from keyhouse.core.config import Settings
+from keyhouse.core.prepared import observed
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +43,13 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         # A write transaction that reads first must hold the write lock from the start,
         # or two of them can read the same state and one fails on upgrade.
-        if conn.get_execution_options().get("keyhouse_write"):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        begin = "BEGIN IMMEDIATE" if conn.get_execution_options().get("keyhouse_write") else "BEGIN"
+        if observed(conn):
+            conn.exec_driver_sql(begin)  # so listeners (tracing, statement counts) see it
         else:
-            conn.exec_driver_sql("BEGIN")
+            # Straight to the driver: every request begins, and the full statement path
+            # costs more than the BEGIN itself (core/prepared.py).
+            conn.connection.dbapi_connection.execute(begin)
 
 
 def make_engine(url: str, settings: Settings | None = None) -> Engine:
@@ -58,12 +62,12 @@ def make_engine(url: str, settings: Settings | None = None) -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 10},
-            pool_size=8,
+            pool_size=settings.pool_size() if settings else 10,
             hide_parameters=True,
         )
         _configure_sqlite(engine)
         return engine
-    pool_size = settings.db_pool_size if settings else 5
+    pool_size = settings.pool_size() if settings else 5
     max_overflow = settings.db_max_overflow if settings else 10
     # hide_parameters: SQL logging and database errors (which are logged) never show the
     # values, among them CSRF tokens and digests.
@@ -126,20 +130,22 @@ def _run_after_rollback(session: Session) -> None:
         logger.exception("could not record an event after a rollback")
 
 
-def get_session(request: Request) -> Iterator[Session]:
+def abandon(session: Session) -> None:
+    """End a failed unit of work: roll back, then record what must survive the rollback."""
+    session.rollback()
+    _run_after_rollback(session)
+
+
+async def get_session(request: Request) -> Session:
+    """The request's session: created here, on the event loop (no I/O: a connection is
+    taken on first use); committed or abandoned, then closed, by the route's worker-thread
+    call (`core.routing.WorkerRoute`), in the thread that used it."""
+    route = request.scope.get("route")
+    if not getattr(route, "ends_sessions", False):
+        # Nothing else would end the transaction: refuse at once rather than lose writes.
+        raise RuntimeError(f"{getattr(route, 'path', route)}: sessions need a WorkerRoute")
     db: Database = request.app.state.db
-    session = db.session(write=request.method in UNSAFE_METHODS)
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        _run_after_rollback(session)
-        raise
-    finally:
-        session.close()
+    return db.session(write=request.method in UNSAFE_METHODS)
 
 
-# scope="function": commit before the response leaves, so a client that saw 200
-# (a deleted key, say) never races the commit with its next request.
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SessionDep = Annotated[Session, Depends(get_session)]

@@ -10,7 +10,7 @@ from keyhouse.core.listing import MAX_LIMIT, ListParams
 from keyhouse.core.schemas import Out
 
 
-def list_params(
+async def list_params(
     limit: Annotated[
         int | None, Query(ge=1, le=MAX_LIMIT, description="Page size, 1–100 (default 25)")
     ] = None,
@@ -27,6 +27,7 @@ def list_params(
         ),
     ] = None,
 ) -> ListParams:
+    # async: no I/O here, so no thread-pool call (core/routing.py)
     return ListParams(
         limit=None if limit is None else str(limit),
         offset=None if offset is None else str(offset),

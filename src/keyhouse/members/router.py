@@ -7,6 +7,7 @@ from fastapi import APIRouter, Path, Request
 from keyhouse.auth.dependencies import AdminOf
 from keyhouse.core.db import SessionDep
 from keyhouse.core.http import ListParamsDep, client_address, problems
+from keyhouse.core.routing import WorkerRoute
 from keyhouse.core.schemas import PageOut
 from keyhouse.members import service
 from keyhouse.members.schemas import MemberUpdate
@@ -16,6 +17,7 @@ from keyhouse.resources.schemas import DeletionOutcomeOut, DeletionPreviewOut, M
 MemberId = Annotated[str, Path(alias="memberId")]
 
 router = APIRouter(
+    route_class=WorkerRoute,
     prefix="/api/v1/organizations/{orgId}/members",
     tags=["Members"],
     responses=problems(401, 403, 404),

@@ -5,10 +5,12 @@ from fastapi import APIRouter, Request
 from keyhouse.auth.dependencies import AdminOf
 from keyhouse.core.db import SessionDep
 from keyhouse.core.http import client_address, problems
+from keyhouse.core.routing import WorkerRoute
 from keyhouse.organizations import service
 from keyhouse.organizations.schemas import OrgSettingsOut, OrgSettingsUpdate
 
 router = APIRouter(
+    route_class=WorkerRoute,
     prefix="/api/v1/organizations/{orgId}/settings",
     tags=["Organization"],
     responses=problems(401, 403, 404),

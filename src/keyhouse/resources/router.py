@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, get_args
 
 from fastapi import APIRouter, Path, Request, Response
+from starlette.convertors import Convertor, register_url_convertor
 
 from keyhouse.auth.dependencies import CurrentPrincipal
 from keyhouse.core.db import SessionDep
 from keyhouse.core.http import ListParamsDep, client_address, problems
+from keyhouse.core.routing import WorkerRoute
 from keyhouse.core.schemas import PageOut
 from keyhouse.resources import service
 from keyhouse.resources.schemas import (
@@ -18,17 +20,36 @@ from keyhouse.resources.schemas import (
     ResourceUpdate,
 )
 
+
+class _KindConvertor(Convertor[str]):
+    """Only the four resource kinds match `{kind}`: the resource routes then shadow no
+    other route and can be matched first (they carry most key-authenticated traffic)."""
+
+    regex = "|".join(get_args(ResourceKind))
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("resource_kind", _KindConvertor())
+
+KIND = "/{kind:resource_kind}"  # the kind segment: only the four kinds match
+ONE = KIND + "/{resourceId}"
 Kind = Annotated[ResourceKind, Path(description="datasources, projects, layers or tables")]
 ResourceId = Annotated[str, Path(alias="resourceId")]
 
 router = APIRouter(
+    route_class=WorkerRoute,
     prefix="/api/v1/organizations/{orgId}",
     tags=["Resources"],
     responses=problems(401, 403, 404),
 )
 
 
-@router.get("/{kind}", response_model=PageOut[ResourceOut], responses=problems(400))
+@router.get(KIND, response_model=PageOut[ResourceOut], responses=problems(400))
 def list_resources(
     principal: CurrentPrincipal, session: SessionDep, kind: Kind, params: ListParamsDep
 ) -> object:
@@ -36,7 +57,7 @@ def list_resources(
     return service.list_resources(session, principal, kind, params.parse(service.RESOURCE_FIELDS))
 
 
-@router.post("/{kind}", status_code=201, response_model=ResourceOut, responses=problems(422))
+@router.post(KIND, status_code=201, response_model=ResourceOut, responses=problems(422))
 def create_resource(
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -57,7 +78,7 @@ def create_resource(
     )
 
 
-@router.get("/{kind}/{resourceId}", response_model=ResourceOut)
+@router.get(ONE, response_model=ResourceOut)
 def get_resource(
     principal: CurrentPrincipal, session: SessionDep, kind: Kind, resource_id: ResourceId
 ) -> object:
@@ -65,7 +86,7 @@ def get_resource(
     return service.get(session, principal, kind, resource_id)
 
 
-@router.patch("/{kind}/{resourceId}", response_model=ResourceOut, responses=problems(422))
+@router.patch(ONE, response_model=ResourceOut, responses=problems(422))
 def update_resource(
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -79,7 +100,7 @@ def update_resource(
     )
 
 
-@router.delete("/{kind}/{resourceId}", status_code=204, response_class=Response)
+@router.delete(ONE, status_code=204, response_class=Response)
 def delete_resource(
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -92,7 +113,7 @@ def delete_resource(
     return Response(status_code=204)
 
 
-@router.get("/{kind}/{resourceId}/permissions", response_model=PermissionsOut)
+@router.get(ONE + "/permissions", response_model=PermissionsOut)
 def get_permissions(
     principal: CurrentPrincipal, session: SessionDep, kind: Kind, resource_id: ResourceId
 ) -> object:
@@ -100,9 +121,7 @@ def get_permissions(
     return {"entries": service.get_permissions(session, principal, kind, resource_id)}
 
 
-@router.put(
-    "/{kind}/{resourceId}/permissions", response_model=PermissionsOut, responses=problems(422)
-)
+@router.put(ONE + "/permissions", response_model=PermissionsOut, responses=problems(422))
 def put_permissions(
     principal: CurrentPrincipal,
     session: SessionDep,

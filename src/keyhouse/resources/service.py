@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, func, insert, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, func, insert, select, true
 from sqlalchemy.orm import Session
 
 from keyhouse.audit import service as audit
@@ -16,6 +16,7 @@ from keyhouse.auth.principal import Principal as Actor
 from keyhouse.core import clock
 from keyhouse.core.errors import Forbidden, Invalid, NotFound
 from keyhouse.core.listing import FieldType, ListField, ListQuery, Page, SortKey, apply
+from keyhouse.core.prepared import Prepared
 from keyhouse.models import (
     DEPENDENT_KINDS,
     MODIFY,
@@ -76,32 +77,63 @@ def _visible(actor: Actor) -> ColumnElement[bool]:
     )
 
 
+# Plain table columns, not ORM attributes: Core statements, compiled once and cached, and
+# rows instead of ORM objects (a resource GET is the hot path of key-authenticated reads).
+_RESOURCE = Resource.__table__.c
+_ENTRY = Permission.__table__.c
+_PRINCIPAL = Principal.__table__.c
+_MEMBER = Member.__table__.c
+_USER = User.__table__.c
+_KEY = ApiKey.__table__.c
+_RESOURCE_COLUMNS = (
+    _RESOURCE.id,
+    _RESOURCE.kind,
+    _RESOURCE.name,
+    _RESOURCE.description,
+    _RESOURCE.created_at,
+    _RESOURCE.project_id,
+    _RESOURCE.data_source_id,
+)
+_PRINCIPAL_COLUMNS = (
+    _PRINCIPAL.id,
+    _PRINCIPAL.kind,
+    _USER.name,
+    _USER.email,
+    _MEMBER.role,
+    _KEY.title,
+    _KEY.email.label("key_email"),
+    _KEY.role.label("key_role"),
+)
+
+
+def _with_principals(stmt: Any) -> Any:
+    """`stmt` joined to what names a principal: a member's user, or a key."""
+    return (
+        stmt.outerjoin(Member.__table__, _MEMBER.id == _PRINCIPAL.id)
+        .outerjoin(User.__table__, _USER.id == _MEMBER.user_id)
+        .outerjoin(ApiKey.__table__, _KEY.id == _PRINCIPAL.id)
+    )
+
+
+def _info_of(values: tuple[Any, ...]) -> PrincipalInfo:
+    """From values in `_PRINCIPAL_COLUMNS` order."""
+    id_, kind, name, email, role, title, key_email, key_role = values
+    if kind == "member":
+        return PrincipalInfo(id_, "member", name, email, role)
+    return PrincipalInfo(id_, "apiKey", title, key_email, key_role)
+
+
+def _info(r: Any) -> PrincipalInfo:
+    if r.kind == "member":
+        return PrincipalInfo(r.id, "member", r.name, r.email, r.role)
+    return PrincipalInfo(r.id, "apiKey", r.title, r.key_email, r.key_role)
+
+
 def principals_info(session: Session, ids: list[str]) -> dict[str, PrincipalInfo]:
     if not ids:
         return {}
-    rows = session.execute(
-        select(
-            Principal.id,
-            Principal.kind,
-            User.name,
-            User.email,
-            Member.role,
-            ApiKey.title,
-            ApiKey.email.label("key_email"),
-            ApiKey.role.label("key_role"),
-        )
-        .outerjoin(Member, Member.id == Principal.id)
-        .outerjoin(User, User.id == Member.user_id)
-        .outerjoin(ApiKey, ApiKey.id == Principal.id)
-        .where(Principal.id.in_(ids))
-    )
-    out: dict[str, PrincipalInfo] = {}
-    for r in rows:
-        if r.kind == "member":
-            out[r.id] = PrincipalInfo(r.id, "member", r.name, r.email, r.role)
-        else:
-            out[r.id] = PrincipalInfo(r.id, "apiKey", r.title, r.key_email, r.key_role)
-    return out
+    stmt = _with_principals(select(*_PRINCIPAL_COLUMNS)).where(_PRINCIPAL.id.in_(ids))
+    return {r.id: _info(r) for r in session.connection().execute(stmt)}
 
 
 def _entries(session: Session, resource_ids: list[str], *, owners_only: bool) -> Any:
@@ -113,13 +145,28 @@ def _entries(session: Session, resource_ids: list[str], *, owners_only: bool) ->
     return session.execute(stmt).all()
 
 
-def _views(session: Session, resources: list[Resource]) -> list[ResourceView]:
-    ids = [r.id for r in resources]
-    entries = _entries(session, ids, owners_only=True)
-    info = principals_info(session, sorted({e.principal_id for e in entries}))
+# Built once (only the values change per call): building a statement costs more than
+# running it.
+_OWNERS = _with_principals(
+    select(_ENTRY.resource_id, *_PRINCIPAL_COLUMNS).join_from(
+        Permission.__table__, Principal.__table__, _PRINCIPAL.id == _ENTRY.principal_id
+    )
+).where(_ENTRY.resource_id.in_(bindparam("ids", expanding=True)), _ENTRY.level == OWNER)
+
+
+def _owners(session: Session, resource_ids: list[str]) -> dict[str, list[PrincipalInfo]]:
+    """The owners of each resource, sorted by name: one statement."""
     owners: dict[str, list[PrincipalInfo]] = defaultdict(list)
-    for e in entries:
-        owners[e.resource_id].append(info[e.principal_id])
+    for r in session.connection().execute(_OWNERS, {"ids": resource_ids}):
+        owners[r.resource_id].append(_info(r))
+    for found in owners.values():
+        found.sort(key=lambda p: (p.name.lower(), p.id))
+    return owners
+
+
+def _views(session: Session, resources: Sequence[Any]) -> list[ResourceView]:
+    """Views of resources (ORM objects or rows of `_RESOURCE_COLUMNS`) with their owners."""
+    owners = _owners(session, [r.id for r in resources])
     return [
         ResourceView(
             id=r.id,
@@ -129,7 +176,7 @@ def _views(session: Session, resources: list[Resource]) -> list[ResourceView]:
             creation_date=r.created_at,
             project_id=r.project_id,
             data_source_id=r.data_source_id,
-            owners=sorted(owners[r.id], key=lambda p: (p.name.lower(), p.id)),
+            owners=owners.get(r.id, []),
         )
         for r in resources
     ]
@@ -189,8 +236,66 @@ def _require(session: Session, actor: Actor, resource: Resource, level: int, doi
         )
 
 
+# One resource with its owners, one row per owner (one row of NULLs when it has none).
+_ONE = (
+    select(*_RESOURCE_COLUMNS, *_PRINCIPAL_COLUMNS)
+    .select_from(
+        _with_principals(
+            Resource.__table__.outerjoin(
+                Permission.__table__,
+                and_(_ENTRY.resource_id == _RESOURCE.id, _ENTRY.level == OWNER),
+            ).outerjoin(Principal.__table__, _PRINCIPAL.id == _ENTRY.principal_id)
+        )
+    )
+    .where(
+        _RESOURCE.id == bindparam("id"),
+        _RESOURCE.organization_id == bindparam("organization_id"),
+        _RESOURCE.kind == bindparam("kind"),
+    )
+)
+_MINE = Permission.__table__.alias("mine")  # the caller's own entry (not an owner's)
+_GET = {
+    True: Prepared(_ONE),  # administrators see every resource
+    False: Prepared(
+        _ONE.where(
+            exists().where(
+                _MINE.c.resource_id == _RESOURCE.id,
+                _MINE.c.principal_id == bindparam("principal_id"),
+            )
+        )
+    ),
+}
+
+
 def get(session: Session, actor: Actor, kind: str, resource_id: str) -> ResourceView:
-    return _views(session, [_load(session, actor, kind, resource_id)])[0]
+    # One prepared statement, rows not ORM objects: the read key-authenticated clients make
+    # most (docs/performance.md, section 2).
+    rows = _GET[actor.is_admin].rows(
+        session.connection(),
+        {
+            "id": resource_id,
+            "organization_id": actor.organization_id,
+            "kind": kind,
+            "principal_id": actor.id,
+        },
+    )
+    if not rows:
+        raise NotFound(f"No such {KIND_LABEL[kind]}.")
+    first = rows[0]
+    width = len(_RESOURCE_COLUMNS)
+    owners = [_info_of(row[width:]) for row in rows if row[width] is not None]
+    owners.sort(key=lambda p: (p.name.lower(), p.id))
+    id_, kind_, name, description, created_at, project_id, data_source_id = first[:width]
+    return ResourceView(
+        id=id_,
+        kind=kind_,
+        name=name,
+        description=description,
+        creation_date=created_at,
+        project_id=project_id,
+        data_source_id=data_source_id,
+        owners=owners,
+    )
 
 
 def _parent(

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Path, Request, Response
 from keyhouse.auth.dependencies import AdminOf
 from keyhouse.core.db import SessionDep
 from keyhouse.core.http import ListParamsDep, client_address, problems
+from keyhouse.core.routing import WorkerRoute
 from keyhouse.core.schemas import PageOut
 from keyhouse.webhooks import service
 from keyhouse.webhooks.schemas import (
@@ -20,6 +21,7 @@ from keyhouse.webhooks.schemas import (
 WebhookId = Annotated[str, Path(alias="webhookId", max_length=64)]
 
 router = APIRouter(
+    route_class=WorkerRoute,
     prefix="/api/v1/organizations/{orgId}/webhooks",
     tags=["Webhooks"],
     responses=problems(401, 403, 404),

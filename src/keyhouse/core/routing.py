@@ -1,0 +1,113 @@
+"""One worker-thread call per request.
+
+FastAPI runs each sync dependency, the sync endpoint and the validation of its result in a
+thread-pool call of its own, and finishes a generator dependency in another: six hand-offs
+between the event loop and a worker thread for an authenticated GET. Each hand-off costs
+about 45 µs of CPU here, more than verifying the key and reading the resource together
+(docs/performance.md, section 2).
+
+So the dependencies that do I/O are declared with `in_worker(fn)`: on the event loop
+FastAPI resolves them to a `Deferred` (no I/O), and `WorkerRoute` resolves those, runs the
+endpoint and ends the request's transaction in a single thread-pool call. The dependency
+functions themselves stay plain sync functions, callable directly (tests, benchmarks).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from keyhouse.core.db import abandon
+
+
+@dataclass(eq=False, slots=True)
+class Deferred:
+    """A dependency's call, waiting for the request's worker thread."""
+
+    fn: Callable[..., Any]
+    arguments: dict[str, Any]
+
+
+def in_worker(fn: Callable[..., Any]) -> Callable[..., Awaitable[Deferred]]:
+    """`fn` as a dependency called in the endpoint's worker-thread call, once per request.
+
+    FastAPI reads `fn`'s parameters (through `__wrapped__`) and caches the `Deferred` per
+    request like any dependency, so every route and dependency asking for it shares one
+    call. Only routes of class `WorkerRoute` may use such dependencies.
+    """
+
+    @functools.wraps(fn)
+    async def deferred(**arguments: Any) -> Deferred:
+        return Deferred(fn, arguments)
+
+    deferred.__dict__["in_worker"] = True
+    return deferred
+
+
+class _Resolution:
+    """The request's deferred dependencies, each called once, and the sessions they use."""
+
+    def __init__(self) -> None:
+        self.done: dict[int, Any] = {}
+        self.sessions: list[Session] = []
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, Session):
+            if not any(s is value for s in self.sessions):
+                self.sessions.append(value)
+            return value
+        if not isinstance(value, Deferred):
+            return value
+        key = id(value)  # the Deferred is alive for the whole call, so its id is unique
+        if key not in self.done:
+            arguments = {name: self.value(v) for name, v in value.arguments.items()}
+            self.done[key] = value.fn(**arguments)
+        return self.done[key]
+
+
+def _run(endpoint: Callable[..., Any], arguments: dict[str, Any]) -> Any:
+    """In the worker thread: the deferred dependencies, the endpoint, then commit (or roll
+    back and record what must survive the rollback)."""
+    resolution = _Resolution()
+    try:
+        values = {name: resolution.value(v) for name, v in arguments.items()}
+        result = endpoint(**values)
+        for session in resolution.sessions:
+            # Before the response leaves: a client that saw 200 (a deleted key, say)
+            # never races this commit with its next request.
+            session.commit()
+    except BaseException:
+        for session in resolution.sessions:
+            abandon(session)
+        raise
+    finally:
+        for session in resolution.sessions:
+            session.close()
+    return result
+
+
+class WorkerRoute(APIRoute):
+    """A route whose sync endpoint, with its deferred dependencies and its transaction's
+    end, runs in one thread-pool call (result validation then runs on the event loop)."""
+
+    ends_sessions = True  # what `core.db.get_session` checks
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if inspect.iscoroutinefunction(endpoint):
+            raise TypeError(f"{endpoint.__name__}: WorkerRoute endpoints are sync functions")
+        super().__init__(path, _in_one_call(endpoint), **kwargs)
+
+
+def _in_one_call(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    @functools.wraps(endpoint)
+    async def call(**arguments: Any) -> Any:
+        return await run_in_threadpool(_run, endpoint, arguments)
+
+    return call
