@@ -147,7 +147,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     started: list[Background] = []
     # The thread pool every request's database work runs in (core/routing.py).
     settings: Settings = app.state.settings
-    to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+    threads = settings.threads(sqlite=app.state.db.is_sqlite)
+    to_thread.current_default_thread_limiter().total_tokens = threads
     try:
         for service in app.state.background:
             service.start()

@@ -62,12 +62,12 @@ def make_engine(url: str, settings: Settings | None = None) -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 10},
-            pool_size=settings.pool_size() if settings else 10,
+            pool_size=settings.pool_size(sqlite=True) if settings else 10,
             hide_parameters=True,
         )
         _configure_sqlite(engine)
         return engine
-    pool_size = settings.pool_size() if settings else 5
+    pool_size = settings.pool_size(sqlite=False) if settings else 5
     max_overflow = settings.db_max_overflow if settings else 10
     # hide_parameters: SQL logging and database errors (which are logged) never show the
     # values, among them CSRF tokens and digests.
