@@ -135,6 +135,18 @@ def test_async_endpoints_are_refused() -> None:
         WorkerRoute("/x", endpoint)
 
 
+def test_only_plain_sync_functions_can_be_deferred() -> None:
+    async def coroutine() -> None:
+        return None
+
+    def generator() -> Iterator[int]:
+        yield 1
+
+    for fn in (coroutine, generator):
+        with pytest.raises(TypeError, match="plain sync function"):
+            in_worker(fn)
+
+
 def test_a_session_outside_a_worker_route_is_refused(settings: Settings, db: Database) -> None:
     app = FastAPI()
     app.state.db = db

@@ -42,6 +42,8 @@ def in_worker(fn: Callable[..., Any]) -> Callable[..., Awaitable[Deferred]]:
     request like any dependency, so every route and dependency asking for it shares one
     call. Only routes of class `WorkerRoute` may use such dependencies.
     """
+    if not callable(fn) or inspect.isgeneratorfunction(fn) or inspect.iscoroutinefunction(fn):
+        raise TypeError(f"{fn!r}: in_worker() takes a plain sync function")
 
     @functools.wraps(fn)
     async def deferred(**arguments: Any) -> Deferred:
