@@ -43,6 +43,7 @@ GOAL_HTTP_RATIO = 1.5
 GOAL_LIST_MS = 15.0
 GOAL_DELETE_MS = 1000.0
 TITLE_FILTERS = [f for f in lists.FILTERS if f.startswith("title")]
+SECTIONS = ("verify", "lastused", "lists", "deletion", "http")  # --only picks among them
 
 
 @dataclass
@@ -123,168 +124,94 @@ def postgres_version(url: str) -> str:
         db.dispose()
 
 
-def run_engine(
-    engine: str,
-    db: Database,
-    world: World,
-    sizes: Sizes,
-    table: Table,
-    workdir: Path,
-    http_runs: dict[str, list[http.HttpRun]],
+def run_lists(
+    label: str, db: Database, world: World, sizes: Sizes, table: Table, workdir: Path, engine: str
 ) -> None:
-    label = "SQLite" if engine == "sqlite" else "PostgreSQL"
-    n_keys = f"{world.key_count:,} keys"
-
-    # 1. Verification in-process.
-    log(f"{label}: verification ({n_keys})")
-    v = verify.measure(
-        db,
-        world,
-        calls=sizes.verify_calls,
-        drf_keys=sizes.drf_keys if engine == "sqlite" else 0,
-        workdir=workdir,
-    )
-    held = v.held_connection
-    if v.drf is not None:
-        speedup = v.drf.median / held.median
-        table.add(
-            "1",
-            f"verify(), warm, held connection, median (p99 {us(held.p99)})",
-            f"{label}, {n_keys}",
-            us(held.median),
-            f"djangorestframework-api-key is_valid, {v.drf_keys:,} keys: {us(v.drf.median)}",
-            f"{speedup:.1f}× faster",
-            f"≤ {GOAL_VERIFY_US:.0f} µs and ≥ {GOAL_DRF_RATIO:.0f}×",
-            held.median * 1e6 <= GOAL_VERIFY_US and speedup >= GOAL_DRF_RATIO,
-        )
-    else:
-        table.add(
-            "1",
-            f"verify(), warm, held connection, median (p99 {us(held.p99)})",
-            f"{label}, {n_keys}",
-            us(held.median),
-            "",
-            "",
-            "(SQLite goal)",
-            None,
-        )
-    if v.raw_driver is not None:
-        driver = "sqlite3" if engine == "sqlite" else "psycopg"
-        table.add(
-            "1",
-            "verify(), held connection, vs the bare driver doing the same steps",
-            label,
-            us(held.median),
-            f"{driver} on a held connection: {us(v.raw_driver.median)}",
-            f"{held.median / v.raw_driver.median:.2f}×",
-            "",
-            None,
-        )
-    table.add(
-        "1",
-        "verify(), held connection, vs SQLAlchemy Core Connection.execute of the "
-        "same SELECT (the previous implementation)",
-        label,
-        us(held.median),
-        us(v.core_execute.median),
-        f"{v.core_execute.median / held.median:.1f}× faster",
-        "",
-        None,
-    )
-    request = v.request_session
-    drf_note = f"is_valid: {us(v.drf.median)}" if v.drf else ""
-    table.add(
-        "1",
-        "verify() in a new Session per call, with checkout, BEGIN and COMMIT (what a request pays)",
-        label,
-        us(request.median),
-        drf_note,
-        f"{v.drf.median / request.median:.1f}× faster" if v.drf else "",
-        "",
-        None,
-    )
-
-    # 5. Last-used bookkeeping.
-    log(f"{label}: last-used bookkeeping")
-    lu = lastused.measure(db, world, verifications=sizes.verifications)
-    minutes = lu.simulated_seconds / 60
-    table.add(
-        "5",
-        f"UPDATEs of last_used_at for {lu.verifications:,} verifications of one key "
-        f"over {minutes:.0f} simulated minutes",
-        label,
-        f"{lu.updates} UPDATEs, {lu.rows_written} rows",
-        f"{minutes:.0f} minutes",
-        f"{lu.updates / max(minutes, 1e-9):.1f} a minute",
-        "≤ 1 a minute",
-        lu.updates <= int(minutes) + 1,
-    )
-    table.add(
-        "5",
-        "a verification while another transaction holds the lock the last-used "
-        "write needs: median (max)",
-        label,
-        f"{ms(lu.blocked.median * 1e3)} ({ms(lu.blocked.max * 1e3)})",
-        f"nothing held: {ms(lu.free.median * 1e3)} ({ms(lu.free.max * 1e3)})",
-        f"{lu.blocked.median / lu.free.median:.2f}×",
-        "no waiting",
-        lu.blocked.max < 1.0,
-    )
-
-    # 3. Lists at scale.
+    """Goal 3's rows. The goal row is the cold worst: any page, with nothing remembered
+    (what a user meets on the first view of a filter or sort, and on any page right after
+    the organization's keys changed); warm is every other view."""
     log(f"{label}: lists ({world.big_org_keys:,} keys in one organization)")
     lr = lists.measure(db, world, repeats=sizes.list_repeats)
-    worst = lr.worst(TITLE_FILTERS)
+    who = "this thread + the PostgreSQL server process" if lr.server_cpu else "this thread"
+    if engine == "postgresql" and not lr.server_cpu:
+        who += " (the server's is not visible from here)"
+
+    def where(case: lists.Case) -> str:
+        return f"{case.filter}, sort={case.sort}, {case.position} page"
+
+    def both(filters: list[str], *, cold: bool, positions: tuple[str, ...] | None = None) -> str:
+        worst = lr.worst(filters, cold=cold, positions=positions)
+        median = lr.median(filters, cold=cold, positions=positions)
+        return f"{ms(lists.value(worst, cold=cold))} / {ms(median)}"
+
+    cold = lr.worst(TITLE_FILTERS, cold=True)
     table.add(
         "3",
-        f"key list page of 50 + total, title filter, worst of 18 sorts × 5 pages "
-        f"({worst.filter}, sort={worst.sort}, {worst.position} page)",
+        "key list page of 50 + total, title filter, COLD (nothing remembered: first view of "
+        "a filter or sort, or any page right after a key changed): worst of 18 sorts × 5 "
+        f"pages ({where(cold)})",
         f"{label}, {lr.keys_in_org:,} keys in the org",
-        ms(worst.ms),
+        ms(cold.cold.ms),
         f"the same page with the previous statements (apply()): {ms(lr.old_ms)}",
-        f"{lr.old_ms / worst.ms:.0f}× faster",
+        f"{lr.old_ms / cold.cold.ms:.0f}× faster",
         f"≤ {GOAL_LIST_MS:.0f} ms",
-        worst.ms <= GOAL_LIST_MS,
+        cold.cold.ms <= GOAL_LIST_MS,
     )
-    if engine == "sqlite":
-        cpu_worst = lr.worst_cpu(TITLE_FILTERS)
-        table.add(
-            "3",
-            "  the same in CPU time of the calling thread, where SQLite works (less "
-            f"sensitive to other processes): worst ({cpu_worst.filter}, sort={cpu_worst.sort}, "
-            f"{cpu_worst.position} page) / median",
-            label,
-            f"{ms(cpu_worst.cpu_ms)} / {ms(lr.median(TITLE_FILTERS, cpu=True))}",
-            "",
-            "",
-            f"≤ {GOAL_LIST_MS:.0f} ms",
-            cpu_worst.cpu_ms <= GOAL_LIST_MS,
-        )
+    warm = lr.worst(TITLE_FILTERS)
     table.add(
         "3",
-        "key list, title filter: median of 18 sorts × 5 pages",
+        "  the same, WARM (the list's sizes remembered for the current keys_version: every "
+        f"further page and sort of it): worst ({where(warm)})",
         label,
-        ms(lr.median(TITLE_FILTERS)),
-        "",
-        "",
+        ms(warm.warm.ms),
+        f"cold, same page: {ms(warm.cold.ms)}",
+        f"{warm.cold.ms / warm.warm.ms:.1f}× faster",
         f"≤ {GOAL_LIST_MS:.0f} ms",
-        lr.median(TITLE_FILTERS) <= GOAL_LIST_MS,
+        warm.warm.ms <= GOAL_LIST_MS,
     )
-    nofilter = lr.worst(["no filter"])
     table.add(
         "3",
-        f"key list, no filter: worst (sort={nofilter.sort}, {nofilter.position} page) / median",
+        "  title filter, worst / median: cold first page (a filter or sort just applied); "
+        "cold, any page; warm, any page",
         label,
-        f"{ms(nofilter.ms)} / {ms(lr.median(['no filter']))}",
+        f"{both(TITLE_FILTERS, cold=True, positions=('first',))}; "
+        f"{both(TITLE_FILTERS, cold=True)}; {both(TITLE_FILTERS, cold=False)}",
         "",
         "",
         f"≤ {GOAL_LIST_MS:.0f} ms",
-        nofilter.ms <= GOAL_LIST_MS,
+        None,
+    )
+    cold_cpu, warm_cpu = (
+        lr.worst(TITLE_FILTERS, cold=True, cpu=True),
+        lr.worst(TITLE_FILTERS, cpu=True),
+    )
+    table.add(
+        "3",
+        f"  the same in CPU time ({who}; less sensitive to other processes): cold worst "
+        f"({where(cold_cpu)}) / median; warm worst / median",
+        label,
+        f"{ms(cold_cpu.cold.cpu_ms)} / {ms(lr.median(TITLE_FILTERS, cold=True, cpu=True))}; "
+        f"{ms(warm_cpu.warm.cpu_ms)} / {ms(lr.median(TITLE_FILTERS, cpu=True))}",
+        "",
+        "",
+        f"≤ {GOAL_LIST_MS:.0f} ms",
+        cold_cpu.cold.cpu_ms <= GOAL_LIST_MS,
+    )
+    table.add(
+        "3",
+        "key list, no filter, worst / median: cold; warm",
+        label,
+        f"{both(['no filter'], cold=True)}; {both(['no filter'], cold=False)}",
+        "",
+        "",
+        f"≤ {GOAL_LIST_MS:.0f} ms",
+        lr.worst(["no filter"], cold=True).cold.ms <= GOAL_LIST_MS,
     )
     checked = lists.check_against_apply(db, world.other_org_id)
     table.add(
         "3",
-        "pages identical to apply()'s (every sort, filter, many offsets, small org)",
+        "pages identical to apply()'s (every sort, filter, many offsets, small org; with "
+        "remembered sizes and counted afresh; and warm = cold on every measured page)",
         label,
         f"{checked} / {checked}",
         "",
@@ -298,96 +225,221 @@ def run_engine(
     )
     log(f"{label}: query plans written to {plans_path}")
 
-    # 4. Deletion at scale.
-    log(f"{label}: deletion")
-    background_resources(db, world, sizes.background)
-    Writer(db).analyze("resources", "permissions")  # statistics as a database in use has
-    results = deletion.measure(db, world, sizes=sizes.delete_sizes, repeats=sizes.delete_repeats)
-    by = {(r.resources, r.mode): r for r in results}
-    small, big = min(sizes.delete_sizes), max(sizes.delete_sizes)
-    for mode, words in (
-        ("transfer", "transferred to a member"),
-        ("delete", "deleted with their dependents"),
-    ):
-        s, b = by[(small, mode)], by[(big, mode)]
-        table.add(
-            "4",
-            f"delete a key solely owning {big:,} resources, {words}: time (commit "
-            f"included), SQL statements",
-            label,
-            f"{ms(b.median_ms)}, {b.statements} statements",
-            f"{small} resources: {ms(s.median_ms)}, {s.statements} statements",
-            f"time {b.median_ms / s.median_ms:.0f}×, statements {b.statements / s.statements:.0f}×",
-            f"≤ {GOAL_DELETE_MS:.0f} ms, same statements",
-            b.median_ms <= GOAL_DELETE_MS and b.statements == s.statements,
-        )
 
-    # 2 and 6. Over HTTP.
-    log(f"{label}: HTTP")
-    rng = random.Random(17)
-    key_id, secret = add_key(db, world, rng, f"http probe {time.time_ns()}")
-    holding = give_resources(db, world, key_id, 4, seed=99)
-    targets = http.endpoints(world.org_id, world.other_org_id, holding.resource_ids[0], secret)
-    runs = http.measure(
-        db.url,
-        targets,
-        workers=(1, 2),
-        seconds=sizes.http_seconds,
-        connections=sizes.http_connections,
-        workdir=workdir,
-    )
-    http_runs[label] = runs
-    for run in runs:
-        loads = run.loads
-        base = loads["healthz"]
-        auth = loads["GET data source with key"]
-        ratio = auth.cpu_us_per_request / base.cpu_us_per_request
-        table.add(
-            "2",
-            f"server CPU per request: authenticated GET of a data source vs "
-            f"/healthz ({run.workers} worker{'s' if run.workers > 1 else ''})",
-            label,
-            f"{auth.cpu_us_per_request:.0f} µs",
-            f"/healthz: {base.cpu_us_per_request:.0f} µs",
-            f"{ratio:.2f}×",
-            f"≤ {GOAL_HTTP_RATIO}×",
-            ratio <= GOAL_HTTP_RATIO,
+def run_engine(
+    engine: str,
+    db: Database,
+    world: World,
+    sizes: Sizes,
+    table: Table,
+    workdir: Path,
+    http_runs: dict[str, list[http.HttpRun]],
+    sections: frozenset[str] = frozenset(SECTIONS),
+) -> None:
+    label = "SQLite" if engine == "sqlite" else "PostgreSQL"
+    n_keys = f"{world.key_count:,} keys"
+
+    # 1. Verification in-process.
+    if "verify" in sections:
+        log(f"{label}: verification ({n_keys})")
+        v = verify.measure(
+            db,
+            world,
+            calls=sizes.verify_calls,
+            drf_keys=sizes.drf_keys if engine == "sqlite" else 0,
+            workdir=workdir,
         )
-        for name in ("no key (401)", "key verified, other org (404)"):
-            part = loads[name]
+        held = v.held_connection
+        if v.drf is not None:
+            speedup = v.drf.median / held.median
             table.add(
-                "2",
-                f"  where it goes: {name}, CPU per request ({run.workers}w)",
+                "1",
+                f"verify(), warm, held connection, median (p99 {us(held.p99)})",
+                f"{label}, {n_keys}",
+                us(held.median),
+                f"djangorestframework-api-key is_valid, {v.drf_keys:,} keys: {us(v.drf.median)}",
+                f"{speedup:.1f}× faster",
+                f"≤ {GOAL_VERIFY_US:.0f} µs and ≥ {GOAL_DRF_RATIO:.0f}×",
+                held.median * 1e6 <= GOAL_VERIFY_US and speedup >= GOAL_DRF_RATIO,
+            )
+        else:
+            table.add(
+                "1",
+                f"verify(), warm, held connection, median (p99 {us(held.p99)})",
+                f"{label}, {n_keys}",
+                us(held.median),
+                "",
+                "",
+                "(SQLite goal)",
+                None,
+            )
+        if v.raw_driver is not None:
+            driver = "sqlite3" if engine == "sqlite" else "psycopg"
+            table.add(
+                "1",
+                "verify(), held connection, vs the bare driver doing the same steps",
                 label,
-                f"{part.cpu_us_per_request:.0f} µs",
-                f"/healthz: {base.cpu_us_per_request:.0f} µs",
-                f"{part.cpu_us_per_request / base.cpu_us_per_request:.2f}×",
+                us(held.median),
+                f"{driver} on a held connection: {us(v.raw_driver.median)}",
+                f"{held.median / v.raw_driver.median:.2f}×",
                 "",
                 None,
             )
         table.add(
-            "2",
-            f"requests/s, p50 / p99 at {sizes.http_connections} connections: "
-            f"authenticated GET ({run.workers}w)",
+            "1",
+            "verify(), held connection, vs SQLAlchemy Core Connection.execute of the "
+            "same SELECT (the previous implementation)",
             label,
-            f"{auth.rps:,.0f}/s, {auth.p50_ms:.1f} / {auth.p99_ms:.1f} ms",
-            f"/healthz: {base.rps:,.0f}/s, {base.p50_ms:.1f} / {base.p99_ms:.1f} ms",
-            f"{auth.rps / base.rps:.2f}× the rate",
+            us(held.median),
+            us(v.core_execute.median),
+            f"{v.core_execute.median / held.median:.1f}× faster",
             "",
             None,
         )
-    one, two = runs[0].loads["GET data source with key"], runs[-1].loads["GET data source with key"]
-    table.add(
-        "6",
-        "scale-out: authenticated GETs/s with 2 workers vs 1 (2 cores, load "
-        "generator on the same cores)",
-        label,
-        f"{two.rps:,.0f}/s",
-        f"1 worker: {one.rps:,.0f}/s",
-        f"{two.rps / one.rps:.2f}×",
-        "",
-        None,
-    )
+        request = v.request_session
+        drf_note = f"is_valid: {us(v.drf.median)}" if v.drf else ""
+        table.add(
+            "1",
+            "verify() in a new Session per call, with checkout, BEGIN and COMMIT "
+            "(what a request pays)",
+            label,
+            us(request.median),
+            drf_note,
+            f"{v.drf.median / request.median:.1f}× faster" if v.drf else "",
+            "",
+            None,
+        )
+
+    # 5. Last-used bookkeeping.
+    if "lastused" in sections:
+        log(f"{label}: last-used bookkeeping")
+        lu = lastused.measure(db, world, verifications=sizes.verifications)
+        minutes = lu.simulated_seconds / 60
+        table.add(
+            "5",
+            f"UPDATEs of last_used_at for {lu.verifications:,} verifications of one key "
+            f"over {minutes:.0f} simulated minutes",
+            label,
+            f"{lu.updates} UPDATEs, {lu.rows_written} rows",
+            f"{minutes:.0f} minutes",
+            f"{lu.updates / max(minutes, 1e-9):.1f} a minute",
+            "≤ 1 a minute",
+            lu.updates <= int(minutes) + 1,
+        )
+        table.add(
+            "5",
+            "a verification while another transaction holds the lock the last-used "
+            "write needs: median (max)",
+            label,
+            f"{ms(lu.blocked.median * 1e3)} ({ms(lu.blocked.max * 1e3)})",
+            f"nothing held: {ms(lu.free.median * 1e3)} ({ms(lu.free.max * 1e3)})",
+            f"{lu.blocked.median / lu.free.median:.2f}×",
+            "no waiting",
+            lu.blocked.max < 1.0,
+        )
+
+    # 3. Lists at scale.
+    if "lists" in sections:
+        run_lists(label, db, world, sizes, table, workdir, engine)
+
+    # 4. Deletion at scale.
+    if "deletion" in sections:
+        log(f"{label}: deletion")
+        background_resources(db, world, sizes.background)
+        Writer(db).analyze("resources", "permissions")  # statistics as a database in use has
+        results = deletion.measure(
+            db, world, sizes=sizes.delete_sizes, repeats=sizes.delete_repeats
+        )
+        by = {(r.resources, r.mode): r for r in results}
+        small, big = min(sizes.delete_sizes), max(sizes.delete_sizes)
+        for mode, words in (
+            ("transfer", "transferred to a member"),
+            ("delete", "deleted with their dependents"),
+        ):
+            s, b = by[(small, mode)], by[(big, mode)]
+            table.add(
+                "4",
+                f"delete a key solely owning {big:,} resources, {words}: time (commit "
+                f"included), SQL statements",
+                label,
+                f"{ms(b.median_ms)}, {b.statements} statements",
+                f"{small} resources: {ms(s.median_ms)}, {s.statements} statements",
+                f"time {b.median_ms / s.median_ms:.0f}×, "
+                f"statements {b.statements / s.statements:.0f}×",
+                f"≤ {GOAL_DELETE_MS:.0f} ms, same statements",
+                b.median_ms <= GOAL_DELETE_MS and b.statements == s.statements,
+            )
+
+    # 2 and 6. Over HTTP.
+    if "http" in sections:
+        log(f"{label}: HTTP")
+        rng = random.Random(17)
+        key_id, secret = add_key(db, world, rng, f"http probe {time.time_ns()}")
+        holding = give_resources(db, world, key_id, 4, seed=99)
+        targets = http.endpoints(world.org_id, world.other_org_id, holding.resource_ids[0], secret)
+        runs = http.measure(
+            db.url,
+            targets,
+            workers=(1, 2),
+            seconds=sizes.http_seconds,
+            connections=sizes.http_connections,
+            workdir=workdir,
+        )
+        http_runs[label] = runs
+        for run in runs:
+            loads = run.loads
+            base = loads["healthz"]
+            auth = loads["GET data source with key"]
+            ratio = auth.cpu_us_per_request / base.cpu_us_per_request
+            table.add(
+                "2",
+                f"server CPU per request: authenticated GET of a data source vs "
+                f"/healthz ({run.workers} worker{'s' if run.workers > 1 else ''})",
+                label,
+                f"{auth.cpu_us_per_request:.0f} µs",
+                f"/healthz: {base.cpu_us_per_request:.0f} µs",
+                f"{ratio:.2f}×",
+                f"≤ {GOAL_HTTP_RATIO}×",
+                ratio <= GOAL_HTTP_RATIO,
+            )
+            for name in ("no key (401)", "key verified, other org (404)"):
+                part = loads[name]
+                table.add(
+                    "2",
+                    f"  where it goes: {name}, CPU per request ({run.workers}w)",
+                    label,
+                    f"{part.cpu_us_per_request:.0f} µs",
+                    f"/healthz: {base.cpu_us_per_request:.0f} µs",
+                    f"{part.cpu_us_per_request / base.cpu_us_per_request:.2f}×",
+                    "",
+                    None,
+                )
+            table.add(
+                "2",
+                f"requests/s, p50 / p99 at {sizes.http_connections} connections: "
+                f"authenticated GET ({run.workers}w)",
+                label,
+                f"{auth.rps:,.0f}/s, {auth.p50_ms:.1f} / {auth.p99_ms:.1f} ms",
+                f"/healthz: {base.rps:,.0f}/s, {base.p50_ms:.1f} / {base.p99_ms:.1f} ms",
+                f"{auth.rps / base.rps:.2f}× the rate",
+                "",
+                None,
+            )
+        one, two = (
+            runs[0].loads["GET data source with key"],
+            runs[-1].loads["GET data source with key"],
+        )
+        table.add(
+            "6",
+            "scale-out: authenticated GETs/s with 2 workers vs 1 (2 cores, load "
+            "generator on the same cores)",
+            label,
+            f"{two.rps:,.0f}/s",
+            f"1 worker: {one.rps:,.0f}/s",
+            f"{two.rps / one.rps:.2f}×",
+            "",
+            None,
+        )
 
 
 def main() -> None:
@@ -396,7 +448,15 @@ def main() -> None:
     parser.add_argument("--results", type=Path, help="also write the table as Markdown here")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help="comma-separated parts to run: " + ", ".join(SECTIONS) + " (default: all)",
+    )
     args = parser.parse_args()
+    sections = frozenset(part.strip() for part in args.only.split(",") if part.strip())
+    if not sections or not sections <= set(SECTIONS):
+        parser.error("--only takes some of: " + ", ".join(SECTIONS))
     sizes = QUICK if args.quick else FULL
     started = time.monotonic()
     load_before = load_average()
@@ -415,7 +475,7 @@ def main() -> None:
             big_org_keys=sizes.big_org_keys,
             other_orgs=sizes.other_orgs,
         )
-        run_engine("sqlite", sqlite_db, world, sizes, table, workdir, http_runs)
+        run_engine("sqlite", sqlite_db, world, sizes, table, workdir, http_runs, sections)
         sqlite_db.dispose()
         if pg_base:
             url = pg_url(pg_base, "keyhouse_bench")
@@ -428,7 +488,9 @@ def main() -> None:
                     big_org_keys=sizes.big_org_keys,
                     other_orgs=max(1, sizes.other_orgs // 4),
                 )
-                run_engine("postgresql", pg_db, pg_world, sizes, table, workdir, http_runs)
+                run_engine(
+                    "postgresql", pg_db, pg_world, sizes, table, workdir, http_runs, sections
+                )
             finally:
                 drop_pg_schema(pg_db)
                 pg_db.dispose()

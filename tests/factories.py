@@ -6,13 +6,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from keyhouse.api_keys import service as keys
 from keyhouse.auth.principal import Principal as Actor
 from keyhouse.core import clock
 from keyhouse.core.config import Settings
 from keyhouse.core.db import Database
+from keyhouse.core.listing import ListQuery, SortKey, apply
 from keyhouse.members import service as members
+from keyhouse.models import ApiKey
 from keyhouse.organizations import service as orgs
 
 PASSWORD = "correct horse battery"
@@ -137,3 +140,18 @@ def create_resource(
     response = client.post(f"/api/v1/organizations/{org_id}/{kind}", json=body)
     assert response.status_code == 201, response.text
     return response.json()  # type: ignore[no-any-return]
+
+
+def key_page_counted_afresh(db: Database, org_id: str, query: ListQuery) -> tuple[list[str], int]:
+    """A page of keys (ids) and the total by `core.listing.apply()`'s statements, which
+    count everything every time: the reference for lists that remember their sizes."""
+    with db.transaction(write=False) as s:
+        warning = keys.warning_days(s, org_id)
+        page, count = apply(
+            select(ApiKey).where(ApiKey.organization_id == org_id),
+            query,
+            keys.key_fields(clock.today(), warning),
+            tiebreak=ApiKey.id,
+            default_sort=(SortKey("creationDate", descending=True),),
+        )
+        return [k.id for k in s.scalars(page)], int(s.scalar(count) or 0)

@@ -305,6 +305,85 @@ def test_keys_delete_with_transfer(run: Run, org: dict[str, str]) -> None:
         db.dispose()
 
 
+def test_key_changes_from_the_command_line_reach_remembered_lists(
+    run: Run, org: dict[str, str]
+) -> None:
+    """The CLI writes through the services (and the database's triggers): every change
+    replaces the organization's keys_version, so totals this process remembered (its
+    `keys list` among them) are never reused after it."""
+    from keyhouse.api_keys import service as key_service
+    from keyhouse.core.listing import parse_list_query
+
+    settings = Settings()
+    db = Database(settings.resolved_database_url())
+
+    def create(title: str, days: int) -> str:
+        made = run(
+            "keys",
+            "create",
+            "initech",
+            "--title",
+            title,
+            "--role",
+            "viewer",
+            "--expires",
+            _day(days),
+            "--created-by",
+            "boss@initech.test",
+            "--json",
+        )
+        return str(_json(made)["id"])
+
+    def version() -> int:
+        with db.transaction(write=False) as s:
+            number = s.scalar(select(Organization.keys_version).where(Organization.id == org["id"]))
+            return int(number or 0)
+
+    def same_as_counted_afresh() -> None:
+        fields = key_service.key_fields(clock.today())
+        for sort, filters in (("-creationDate", ["title:contains:job"]), ("status", [])):
+            for offset in ("0", "1", "2"):
+                query = parse_list_query(
+                    fields, limit="1", offset=offset, sort=sort, filters=filters
+                )
+                with db.transaction(write=False) as s:
+                    remembered = key_service.list_keys(s, org["id"], query)  # RUN_SIZES
+                    fresh = key_service.list_keys(s, org["id"], query, sizes=None)
+                assert [k.id for k in remembered.items] == [k.id for k in fresh.items]
+                assert remembered.total == fresh.total
+
+    try:
+        first = create("Nightly job", 30)
+        create("Export", 60)
+        same_as_counted_afresh()
+        listed = _json(run("keys", "list", "initech", "--json"))
+        steps: list[Callable[[], object]] = [
+            lambda: create("Weekly job", 5),
+            lambda: run(
+                "keys",
+                "roll",
+                "initech",
+                first,
+                "--by",
+                "boss@initech.test",
+                "--expires",
+                _day(3),
+            ),
+            lambda: run("keys", "delete", "initech", first),
+        ]
+        for step in steps:
+            before = version()
+            step()
+            assert version() != before
+            same_as_counted_afresh()
+            now_listed = _json(run("keys", "list", "initech", "--json"))
+            assert now_listed != listed
+            listed = now_listed
+        assert sorted(k["title"] for k in listed) == ["Export", "Weekly job"]
+    finally:
+        db.dispose()
+
+
 def test_demo_is_idempotent(run: Run) -> None:
     first = run("demo")
     assert "created the demo data" in first.stdout

@@ -311,3 +311,50 @@ def test_deleted_key_is_refused_by_every_worker_at_once(database_url: str, tmp_p
         assert set(refused) == set(accepted)
     finally:
         server.stop()
+
+
+def _totals_from_both_workers(server: Server, path: str, session: dict[str, str]) -> set[int]:
+    """The list's total as each worker answers it, asking on fresh connections until both
+    have answered (every answer after the first of a worker is from its remembered sizes)."""
+    seen: dict[int, set[int]] = {}
+    for _ in range(MAX_ATTEMPTS):
+        status, _, data, pid = server.request_on_fresh_connection("GET", path, session)
+        assert status == 200, data
+        assert pid is not None, "could not tell which worker served the request"
+        seen.setdefault(pid, set()).add(json.loads(data)["total"])
+        if len(seen) == 2 and all(len(totals) for totals in seen.values()):
+            break
+    assert len(seen) == 2, f"only one worker answered in {MAX_ATTEMPTS} connections"
+    return set().union(*seen.values())
+
+
+def test_a_key_list_total_changes_in_every_worker_at_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Each worker remembers list totals in its own memory, under the organization's
+    keys_version read from the database: a change made through one worker is counted by
+    both on their very next list."""
+    setup = _populate(database_url)
+    server = Server(database_url, tmp_path, workers=2)
+    try:
+        session = _login(server, setup.admin_email)
+        base = f"/api/v1/organizations/{setup.org_id}/api-keys"
+        path = f"{base}?sort=title&filter=title:contains:probe&limit=1&offset=1"
+        assert _totals_from_both_workers(server, path, session) == {1}
+        body = json.dumps(
+            {"title": "Second probe", "expirationDate": _day(40), "role": "viewer"}
+        ).encode()
+        status, _, data = server.request(
+            "POST", base, {**session, "Content-Type": "application/json"}, body
+        )
+        assert status == 201, data
+        assert _totals_from_both_workers(server, path, session) == {2}
+        status, _, data = server.request("DELETE", f"{base}/{setup.key_id}", session)
+        assert status == 200, data
+        assert _totals_from_both_workers(server, path, session) == {1}
+    finally:
+        server.stop()
+
+
+def _day(days: int) -> str:
+    return (clock.today() + timedelta(days=days)).isoformat()

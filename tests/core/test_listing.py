@@ -23,6 +23,7 @@ from keyhouse.core.listing import (
     Filter,
     ListField,
     ListQuery,
+    SizeCache,
     SortKey,
     condition,
     parse_filter,
@@ -431,3 +432,22 @@ def test_text_filters_fold_case_beyond_ascii(db: Database) -> None:
     assert titles("createdBy:equals:émile ünal") == everything
     assert titles("title:contains:école") == {"ÉCOLE Nationale"}
     assert titles("title:startsWith:αθ") == {"ΑΘΗΝΑ"}
+
+
+# --- remembered run sizes ------------------------------------------------------------------
+
+
+def test_size_cache_keeps_the_most_recently_used() -> None:
+    cache = SizeCache(maxsize=3)
+    for i in range(3):
+        cache.put(("state", i), i)
+    assert cache.get(("state", 0)) == 0  # now the most recent
+    cache.put(("state", 3), 3)  # evicts the least recently used: 1
+    assert cache.get(("state", 1)) is None
+    assert [cache.get(("state", i)) for i in (0, 2, 3)] == [0, 2, 3]
+    assert len(cache) == 3
+    cache.put(("state", 2), 20)  # replaced, not added
+    assert len(cache) == 3 and cache.get(("state", 2)) == 20
+    assert cache.get(("state", 0)) == 0  # a size of 0 is remembered too
+    cache.clear()
+    assert len(cache) == 0

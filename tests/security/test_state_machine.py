@@ -8,7 +8,9 @@ directly in the database and, for credentials, over HTTP:
 - every resource has at least one owner;
 - every permission entry names a live member or key of the resource's own organization;
 - only editor or administrator principals hold `modify` or `owner`;
-- a deleted or expired key authenticates nothing; a removed member's session reaches nothing.
+- a deleted or expired key authenticates nothing; a removed member's session reaches nothing;
+- every page of the key list, and its total, is what counting afresh gives (the API
+  remembers run sizes per keys_version: a change that left the number alone would show).
 
 Each run builds its own organization (plus an outsider organization) in the test's database.
 """
@@ -36,10 +38,12 @@ from hypothesis.stateful import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
+from keyhouse.api_keys import service as keys_service
 from keyhouse.app import create_app
 from keyhouse.core import clock
 from keyhouse.core.config import Settings
 from keyhouse.core.db import Database
+from keyhouse.core.listing import parse_list_query
 from keyhouse.models import (
     MODIFY,
     OWNER,
@@ -50,7 +54,7 @@ from keyhouse.models import (
     Principal,
     Resource,
 )
-from tests.factories import login, make_org
+from tests.factories import key_page_counted_afresh, login, make_org
 
 STEPS = settings(
     max_examples=15,
@@ -73,6 +77,13 @@ TARGETS = ["admin2", "editor", "editor2", "viewer"]
 KINDS = ["datasources", "projects", "layers", "tables"]
 LEVELS = ["view", "modify", "owner"]
 ROLES = ["administrator", "editor", "viewer"]
+# Key lists the invariant reads: one run, status segments, nulls then values, filters.
+KEY_LISTS = [
+    ("-creationDate", ["title:contains:1"]),
+    ("-status", []),
+    ("lastUsedDate", []),
+    ("title", ["status:is:expiring"]),
+]
 
 
 @dataclass
@@ -511,7 +522,44 @@ class ApiModel(RuleBasedStateMachine):
     def time_passes(self, days: int) -> None:
         self.clock.set(self.clock.at + timedelta(days=days))
 
+    @precondition(lambda self: any(not k.deleted for k in self.keys))
+    @rule(data=st.data(), days=st.one_of(st.none(), st.integers(0, 60)))
+    def roll_key(self, data: st.DataObject, days: int | None) -> None:
+        key = data.draw(st.sampled_from([k for k in self.keys if not k.deleted]), label="key")
+        body = {} if days is None else {"expirationDate": self._day(days)}
+        expected = 422 if days is None and self.key_state(key) == "expired" else 200
+        response = self.admin.post(self.url(f"api-keys/{key.id}/roll"), json=body)
+        assert response.status_code == expected, (expected, response.text)
+        if expected == 200:
+            key.secret = response.json()["secret"]
+            key.client.headers["Api-Key"] = key.secret
+
+    @rule(days=st.integers(1, 60))
+    def change_expiry_warning(self, days: int) -> None:
+        response = self.admin.patch(self.url("settings"), json={"expiryWarningDays": days})
+        assert response.status_code == 200, response.text
+
+    def _day(self, days: int) -> str:
+        return (clock.today() + timedelta(days=days)).isoformat()
+
     # --- invariants ---------------------------------------------------------------------
+
+    @invariant()
+    def key_lists_count_what_is_there(self) -> None:
+        fields = keys_service.key_fields(clock.today())
+        for sort, filters in KEY_LISTS:
+            for offset in (0, 2):
+                response = self.admin.get(
+                    self.url("api-keys"),
+                    params={"limit": 2, "offset": offset, "sort": sort, "filter": filters},
+                )
+                assert response.status_code == 200, response.text
+                body = response.json()
+                query = parse_list_query(
+                    fields, limit="2", offset=str(offset), sort=sort, filters=filters
+                )
+                expected = key_page_counted_afresh(self.db, self.org, query)
+                assert ([k["id"] for k in body["items"]], body["total"]) == expected, (sort, offset)
 
     @invariant()
     def permission_entries_are_sound(self) -> None:

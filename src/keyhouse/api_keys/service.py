@@ -19,7 +19,16 @@ from keyhouse.auth.api_key_auth import is_expired
 from keyhouse.auth.principal import Principal as Actor
 from keyhouse.core import clock
 from keyhouse.core.errors import Conflict, Invalid, NotFound
-from keyhouse.core.listing import FieldType, ListField, ListQuery, Page, SortKey, page_ids
+from keyhouse.core.listing import (
+    FieldType,
+    ListField,
+    ListQuery,
+    Page,
+    Remembered,
+    SizeCache,
+    SortKey,
+    page_ids,
+)
 from keyhouse.members.service import resources_owned
 from keyhouse.models import ApiKey, KeyUsage, Organization, Principal, RetiredSecret
 from keyhouse.resources import ownership
@@ -152,7 +161,10 @@ def key_fields(today: date, warning: int = DEFAULT_WARNING_DAYS) -> dict[str, Li
             match=by_status.__getitem__,
             segments=tuple(by_status[name] for name in STATUSES),  # in `rank` order
         ),
-        "lastUsedDate": ListField("lastUsedDate", FieldType.DATETIME, (ApiKey.last_used_at,)),
+        # Stamped by verification without a new keys_version: counts by it are not kept.
+        "lastUsedDate": ListField(
+            "lastUsedDate", FieldType.DATETIME, (ApiKey.last_used_at,), volatile=True
+        ),
         "email": ListField("email", FieldType.TEXT, (ApiKey.email,), lowered=True),
         # Never used, or last used more than N days ago (filter only: sort by lastUsedDate).
         "unusedDays": ListField(
@@ -163,22 +175,58 @@ def key_fields(today: date, warning: int = DEFAULT_WARNING_DAYS) -> dict[str, Li
             operators=frozenset({">="}),
             bounds=(1, MAX_UNUSED_DAYS),
             compare=_unused_days,
+            volatile=True,
         ),
     }
 
 
 _KEY_COLUMNS = tuple(ApiKey.__table__.c)
 
+# The run sizes of key lists (totals, status segments) this process has counted, under the
+# organization's keys_version: see list_keys.
+RUN_SIZES = SizeCache(maxsize=4096)
 
-def list_keys(session: Session, organization_id: str, query: ListQuery) -> Page:
+
+def _keys_version(session: Session, organization_id: str) -> int | None:
+    return session.scalar(
+        select(Organization.keys_version).where(Organization.id == organization_id)
+    )
+
+
+def list_keys(
+    session: Session,
+    organization_id: str,
+    query: ListQuery,
+    *,
+    sizes: SizeCache | None = RUN_SIZES,
+) -> Page:
     """A page of the organization's keys and their total.
 
     Every statement is one an index serves whatever the page, sort or title filter: the
-    count, the page's ids (read from the nearer end of the order), then those rows by id.
+    run sizes (the total), the page's ids (read from the nearer end of the order), then
+    those rows by id. The run sizes are remembered in `sizes` under the organization's
+    `keys_version` read in this transaction, which triggers replace in the transaction of
+    every change to its keys (migration 0004): every worker reads the number from the
+    database, so none can use a size counted in another state. Counts that depend on the
+    last use (which verification stamps without a new number) are never remembered.
+    `sizes=None` counts everything afresh.
     """
     now = clock.now()
     today = now.date()
-    warning = warning_days(session, organization_id)
+    found = session.execute(
+        select(Organization.expiry_warning_days, Organization.keys_version).where(
+            Organization.id == organization_id
+        )
+    ).one_or_none()
+    warning = DEFAULT_WARNING_DAYS if found is None else int(found.expiry_warning_days)
+    remembered = None
+    if sizes is not None and found is not None:
+        version = found.keys_version
+        remembered = Remembered(
+            sizes,
+            ("api_keys", organization_id, version, today, warning),
+            lambda: _keys_version(session, organization_id) == version,
+        )
     ids, total = page_ids(
         session,
         select(ApiKey.id).where(ApiKey.organization_id == organization_id),
@@ -186,10 +234,11 @@ def list_keys(session: Session, organization_id: str, query: ListQuery) -> Page:
         key_fields(today, warning),
         tiebreak=ApiKey.id,
         default_sort=(SortKey("creationDate", descending=True),),
+        remembered=remembered,
     )
     # Plain rows, not ORM objects: a page is read-only.
-    found = session.execute(select(*_KEY_COLUMNS).where(ApiKey.id.in_(ids))) if ids else ()
-    rows = {r.id: r for r in found}
+    loaded = session.execute(select(*_KEY_COLUMNS).where(ApiKey.id.in_(ids))) if ids else ()
+    rows = {r.id: r for r in loaded}
     previous = previous_secrets_valid_until(session, list(rows.values()), now)
     items = [
         view(rows[i], today, warning_days=warning, previous_valid_until=previous.get(i))

@@ -31,10 +31,14 @@ def key_status(expiration_date: date, today: date, warning_days: int) -> str:
 
 
 def conditions(column: Any, today: date, warning_days: int) -> dict[str, ColumnElement[bool]]:
-    """Each status as a condition on the expiration date `column` (one index range each)."""
+    """Each status as a condition on the expiration date `column` (one index range each).
+
+    `active` is `column >= today AND column > last`, written as the one bound that decides
+    it (the later of the two), so an index range is all the database evaluates per entry.
+    """
     last = today + timedelta(days=warning_days)  # the last expiring expiration date
     return {
-        "active": and_(column >= today, column > last),
+        "active": column > max(last, today - timedelta(days=1)),
         "expiring": and_(column >= today, column <= last),
         "expired": column < today,
     }

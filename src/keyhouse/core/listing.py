@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
@@ -26,8 +28,10 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    type_coerce,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from keyhouse.core.errors import InvalidQuery
 
@@ -95,6 +99,9 @@ class ListField:
     # is computed rather than stored (else the first column is compared).
     bounds: tuple[int, int] = (0, 2**31 - 1)
     compare: Callable[[str, int], ColumnElement[bool]] | None = None
+    # Its value changes without the list's state number changing (a key's last use, which
+    # verification stamps): `page_ids` never remembers a count that depends on it.
+    volatile: bool = False
 
 
 @dataclass(frozen=True)
@@ -403,9 +410,10 @@ def _sort_expr(expr: Any, descending: bool, *, not_null: bool = False) -> Any:
 #
 # `apply` hands the database one ORDER BY ... LIMIT ... OFFSET over whole rows, plus a count
 # of a subquery: fine for short lists, but a deep page walks (and sorts) every row before it.
-# `page_ids` does the same work in statements an index can serve: one count, then the ids
-# of the page, read from whichever end of the order is nearer, from a covering index. The
-# caller loads the page's rows by id. docs/performance.md shows the plans.
+# `page_ids` does the same work in statements an index can serve: the size of each run of
+# the order (remembered per state of the list when the caller says how to name that state),
+# then the ids of the page, read from whichever end of its run is nearer, from a covering
+# index. The caller loads the page's rows by id. docs/performance.md shows the plans.
 
 
 @dataclass(frozen=True)
@@ -415,16 +423,40 @@ class _Run:
     condition: ColumnElement[bool] | None
     order: tuple[Any, ...]
     backwards: tuple[Any, ...]  # the same order reversed
+    # What its size is remembered under (None: the run is every row, its size the total).
+    key: tuple[str, ...] | None = None
+    # Its condition depends on a volatile field: its size is never remembered.
+    volatile: bool = False
+    # The run whose size is best computed as the total minus the other runs' (the one
+    # expected to be the largest: counting the others reads fewer index entries).
+    derived: bool = False
+    # The columns of `order` when they all go one way (`descending`): rows past a given
+    # row of the run are then ranges of its index (empty: not so).
+    keyset: tuple[Any, ...] = ()
+    descending: bool = False
 
 
 def _run(
-    condition: ColumnElement[bool] | None, terms: list[tuple[Any, bool]], *, values: bool = False
+    condition: ColumnElement[bool] | None,
+    terms: list[tuple[Any, bool]],
+    *,
+    values: bool = False,
+    key: tuple[str, ...] | None = None,
+    volatile: bool = False,
+    derived: bool = False,
+    keyset: bool = False,
 ) -> _Run:
-    """`values`: the condition leaves no nulls in the sort column."""
+    """`values`: the condition leaves no nulls in the sort column. `keyset`: the terms are
+    plain non-null columns, all in one direction."""
     return _Run(
         condition,
         tuple(_sort_expr(expr, desc, not_null=values) for expr, desc in terms),
         tuple(_sort_expr(expr, not desc, not_null=values) for expr, desc in terms),
+        key,
+        volatile,
+        derived,
+        tuple(expr for expr, _ in terms) if keyset else (),
+        bool(terms) and terms[0][1],
     )
 
 
@@ -443,15 +475,85 @@ def _runs(keys: Sequence[SortKey], fields: dict[str, ListField], tiebreak: Any) 
     spec = fields[key.field]
     desc = key.descending
     if spec.segments:
-        segments = list(reversed(spec.segments) if desc else spec.segments)
-        return [_run(condition, [(tiebreak, desc)]) for condition in segments]
+        segments = [
+            _run(
+                condition,
+                [(tiebreak, desc)],
+                key=("segment", spec.name, str(i)),
+                volatile=spec.volatile,
+                derived=i == 0,
+            )
+            for i, condition in enumerate(spec.segments)
+        ]
+        return segments[::-1] if desc else segments
     expr = sort_expression(spec)
     by_value = [(expr, desc)] if _same(expr, tiebreak) else [(expr, desc), (tiebreak, desc)]
     if _not_null(expr):
-        return [_run(None, by_value)]
-    nulls = _run(expr.is_(None), [(tiebreak, desc)])
-    values = _run(expr.is_not(None), by_value, values=True)
+        return [_run(None, by_value, keyset=True)]
+    nulls = _run(
+        expr.is_(None), [(tiebreak, desc)], key=("nulls", spec.name), volatile=spec.volatile
+    )
+    values = _run(
+        expr.is_not(None),
+        by_value,
+        values=True,
+        key=("values", spec.name),
+        volatile=spec.volatile,
+        derived=True,
+    )
     return [values, nulls] if desc else [nulls, values]
+
+
+class SizeCache:
+    """Sizes of list runs remembered in this process: a bounded LRU, shared by threads.
+
+    Every key begins with what names the exact state of the rows counted (`Remembered`),
+    so an entry is never wrong, only no longer asked for once that state has passed; it
+    then ages out.
+    """
+
+    def __init__(self, maxsize: int = 4096) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[Hashable, int] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> int | None:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: int) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """Where `page_ids` may reuse and remember run sizes, and under what name.
+
+    `state` must name the list's rows exactly as the page's transaction reads them: for a
+    key list, the organization, its `keys_version` read in that transaction, and the day
+    and expiry warning the status segments are computed for. `unchanged()` reads the state
+    again, in the same transaction, after the page: a size is used or stored only if it
+    still names the same state, so every statement in between (PostgreSQL's READ COMMITTED
+    gives each its own snapshot) saw exactly that state.
+    """
+
+    cache: SizeCache
+    state: Hashable
+    unchanged: Callable[[], bool]
 
 
 def page_ids(
@@ -462,27 +564,154 @@ def page_ids(
     *,
     tiebreak: Any,
     default_sort: tuple[SortKey, ...] = (),
+    remembered: Remembered | None = None,
 ) -> tuple[list[Any], int]:
     """The ids on the page `query` asks for, in order, and the total.
 
     `ids` selects the id column (`tiebreak`) of the list's rows, with the list's own
     conditions (its organization, say); `query`'s filters are added here. Same rows, same
-    order as `apply`.
+    order as `apply`. With `remembered`, run sizes counted once for a state of the list
+    are reused for that state (never those depending on a volatile field).
     """
     where = [condition(fields[f.field], f) for f in query.filters]
     base = ids.where(*where) if where else ids
     runs = _runs(query.sort or default_sort, fields, tiebreak)
     connection = session.connection()
-    if connection.dialect.name == "postgresql" and len(runs) == 1:
-        return _walk(connection, base, runs, query.offset, query.limit)
+    if connection.dialect.name == "postgresql":
+        # Plans for the values at hand. psycopg prepares a statement once a connection has
+        # run it five times, and PostgreSQL's generic plan for these (a LIKE pattern and
+        # date bounds it cannot see) sorts the whole run: 50-60 ms instead of 4.
+        connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+    if remembered is not None and not any(fields[f.field].volatile for f in query.filters):
+        found = _remembered_page(session, base, runs, query, remembered)
+        if found is not None:
+            return found
+    return _counted_page(session, base, runs, query)
+
+
+def _counted_page(
+    session: Session, base: AnySelect, runs: list[_Run], query: ListQuery
+) -> tuple[list[Any], int]:
+    """Everything counted afresh."""
+    if len(runs) == 1:
+        return _one_pass(session, base, runs[0], query.offset, query.limit)
     # The size of each run: one count per run, each a range of the run's index (together
     # one pass over the rows; a single count with a FILTER per run measured slower).
-    sizes = []
-    for run in runs:
-        counted = base if run.condition is None else base.where(run.condition)
-        sizes.append(int(session.execute(counted.with_only_columns(func.count())).scalar_one()))
-    total = sum(sizes)
-    wanted_from, wanted_to = query.offset, min(query.offset + query.limit, total)
+    sizes = [_count(session, base, run) for run in runs]
+    return _page(session, base, runs, sizes, query.offset, query.limit), sum(sizes)
+
+
+def _remembered_page(
+    session: Session, base: AnySelect, runs: list[_Run], query: ListQuery, remembered: Remembered
+) -> tuple[list[Any], int] | None:
+    """The page, counting only the run sizes not remembered for this state (and the
+    volatile ones); None if the state changed while it was read (the caller counts afresh).
+    """
+    cache = remembered.cache
+    prefix = (remembered.state, query.filters)
+    total = cache.get((prefix, "total"))
+    sizes: list[int | None] = [
+        total if run.key is None else None if run.volatile else cache.get((prefix, run.key))
+        for run in runs
+    ]
+    reused = total is not None or any(size is not None for size in sizes)
+    missing = [i for i, size in enumerate(sizes) if size is None]
+    if missing and total is None and len(runs) == 1:
+        # Nothing known of a single run: one pass gives the page and the total.
+        found, total = _one_pass(session, base, runs[0], query.offset, query.limit)
+        if remembered.unchanged():
+            cache.put((prefix, "total"), total)
+        return found, total
+    learned: dict[Hashable, int] = {}
+    if missing and total is not None:
+        # The total is known: count every missing run but one, which is what remains.
+        derived = next((i for i in missing if runs[i].derived), missing[-1])
+        for i in missing:
+            if i != derived:
+                sizes[i] = _count(session, base, runs[i])
+        sizes[derived] = total - sum(s or 0 for i, s in enumerate(sizes) if i != derived)
+    else:
+        for i in missing:
+            sizes[i] = _count(session, base, runs[i])
+    for i in missing:
+        if runs[i].key is not None and not runs[i].volatile:
+            learned[(prefix, runs[i].key)] = sizes[i] or 0
+    known = [size for size in sizes if size is not None]
+    if total is None:
+        total = sum(known)
+        learned[(prefix, "total")] = total
+    if len(known) != len(runs) or any(size < 0 for size in known):
+        return None  # the remembered total and a run counted now disagree: a new state
+    found = _page(session, base, runs, known, query.offset, query.limit)
+    if (reused or learned) and not remembered.unchanged():
+        return None
+    for key, value in learned.items():
+        cache.put(key, value)
+    return found, total
+
+
+def _one_pass(
+    session: Session, base: AnySelect, run: _Run, offset: int, limit: int
+) -> tuple[list[Any], int]:
+    """A single run's page and size when its size is not known.
+
+    The first page: a count (over the narrowest index the database finds) and the page's
+    few entries. Any other page: one pass over the run's own index wherever the page is
+    (PostgreSQL's cursor walk, SQLite's skim), where a count and then the page from the
+    nearer end walk up to one and a half.
+    """
+    if offset > 0:
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            return _walk(connection, base, [run], offset, limit)
+        if run.keyset:
+            return _skim(session, base, run, offset, limit)
+    size = _count(session, base, run)
+    return _page(session, base, [run], [size], offset, limit), size
+
+
+def _skim(
+    session: Session, base: AnySelect, run: _Run, offset: int, limit: int
+) -> tuple[list[Any], int]:
+    """SQLite: the page read forward, then the rows after its last one counted as ranges
+    of the same index (past the last row's first column; equal to it and past its second;
+    ...). The keyset columns are read and compared as stored (no type conversion), so the
+    ranges are exactly the index's order.
+    """
+    stored = [type_coerce(column, NullType()) for column in run.keyset]
+    stmt = base if run.condition is None else base.where(run.condition)
+    rows = session.execute(
+        stmt.add_columns(*(column.label(f"keyset_{i}") for i, column in enumerate(stored)))
+        .order_by(*run.order)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    found = [row[0] for row in rows]
+    if len(rows) < limit:
+        if rows or not offset:
+            return found, offset + len(rows)  # the run ends on this page
+        return found, _count(session, base, run)  # the page is past the end
+    last = rows[-1][1:]
+    after = 0
+    for depth, column in enumerate(stored):
+        same = [stored[i] == last[i] for i in range(depth)]
+        past = column < last[depth] if run.descending else column > last[depth]
+        counted = stmt.where(*same, past).with_only_columns(func.count())
+        after += int(session.execute(counted).scalar_one())
+    return found, offset + len(rows) + after
+
+
+def _count(session: Session, base: AnySelect, run: _Run) -> int:
+    counted = base if run.condition is None else base.where(run.condition)
+    return int(session.execute(counted.with_only_columns(func.count())).scalar_one())
+
+
+def _page(
+    session: Session, base: AnySelect, runs: list[_Run], sizes: list[int], offset: int, limit: int
+) -> list[Any]:
+    """The page's ids, knowing each run's size: from each run the page overlaps, read from
+    the nearer end of that run."""
+    wanted_from, wanted_to = offset, min(offset + limit, sum(sizes))
     found: list[Any] = []
     start = 0
     for run, size in zip(runs, sizes, strict=True):
@@ -490,7 +719,7 @@ def page_ids(
         if low < high:
             found.extend(_read(session, base, run, size, low, high - low))
         start += size
-    return found, total
+    return found
 
 
 def _read(
@@ -514,9 +743,10 @@ def _walk(
     A server-side cursor per run, in order: MOVE over the rows before the page, FETCH the
     page, MOVE over the rest, which counts it. The count and the page walk the same index
     entries once, wherever the page is (a count, then a page read from the nearer end,
-    walk up to one and a half times the rows). Used for single-run orders: without a
-    LIMIT, PostgreSQL plans a nullable column's or a segmented order's runs with a sort,
-    and the count-then-read path measures faster there (docs/performance.md).
+    walk up to one and a half times the rows). Used for single-run orders whose total is
+    not known: without a LIMIT, PostgreSQL plans a nullable column's or a segmented order's
+    runs with a sort, and the count-then-read path measures faster there
+    (docs/performance.md).
     """
     dialect = connection.dialect
     found: list[Any] = []

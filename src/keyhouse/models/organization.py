@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     ForeignKeyConstraint,
@@ -27,6 +28,12 @@ class Organization(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Keys expiring within this many days have the status `expiring`.
     expiry_warning_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
+    # A new random number in the same transaction as every change to the organization's
+    # keys that a key list can count (insert, delete, update of any column but the last-use
+    # ones): database triggers set it (migration 0004), so no writer can forget. A list's
+    # run sizes are remembered in a worker's memory under the number read in the list's own
+    # transaction (api_keys/service.py, docs/performance.md section 3).
+    keys_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class User(Base):
