@@ -30,9 +30,10 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     max_body_bytes: int = Field(default=262_144, ge=1024)
     # Threads per server process that run requests' work (one thread-pool call each).
-    # Default: 2 on SQLite (its reads take microseconds and its writers queue for one lock:
-    # more threads only fight over the GIL: measured, 8 cost 1.7x the CPU per request of 2),
-    # 8 on PostgreSQL (threads overlap the network round trips).
+    # More threads mostly fight over the GIL: at 16 connections an authenticated GET cost
+    # 1.7x the CPU with 8 threads as with 2 on SQLite, 1.2-1.6x on PostgreSQL. Default: 2 on
+    # SQLite (reads take microseconds, writers queue for one lock anyway), 4 on PostgreSQL
+    # (threads overlap network round trips; a distant database may want more).
     worker_threads: int | None = Field(default=None, ge=1, le=1000)
     # Connections kept per server process; default: one per worker thread and two for the
     # background threads, so no request ever waits for, or opens, a connection.
@@ -40,7 +41,7 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=10, ge=0)
 
     def threads(self, *, sqlite: bool) -> int:
-        return self.worker_threads or (2 if sqlite else 8)
+        return self.worker_threads or (2 if sqlite else 4)
 
     def pool_size(self, *, sqlite: bool) -> int:
         return self.db_pool_size or self.threads(sqlite=sqlite) + 2
