@@ -22,12 +22,12 @@ of 100,000 keys updates it once), updates a row trigger limited to the counted c
 (the last-used stamp never fires it).
 
 Note for later migrations: SQLite drops a table's triggers when a batch operation recreates
-the table; recreate them after any batch change of `api_keys` (tests/test_migrations.py
+the table; recreate them after any batch change of `api_keys` (tests/migrations/test_keys_version.py
 checks they exist at head).
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-12-02 10:00:00
+Create Date: 2026-11-27 13:30:00
 """
 
 from __future__ import annotations
