@@ -61,7 +61,7 @@ class Prepared:
                 process = bind.type.dialect_impl(dialect).bind_processor(dialect)
                 if process is not None:
                     binds.append((name, process))
-            columns = [c for c in self.statement.selected_columns]
+            columns = list(self.statement.selected_columns)
             found = _Compiled(
                 sql=str(compiled),
                 order=tuple(compiled.positiontup or ()) if dialect.positional else None,

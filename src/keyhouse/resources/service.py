@@ -115,7 +115,7 @@ def _with_principals(stmt: Any) -> Any:
     )
 
 
-def _info_of(values: tuple[Any, ...]) -> PrincipalInfo:
+def _info(values: Sequence[Any]) -> PrincipalInfo:
     """From values in `_PRINCIPAL_COLUMNS` order."""
     id_, kind, name, email, role, title, key_email, key_role = values
     if kind == "member":
@@ -123,10 +123,9 @@ def _info_of(values: tuple[Any, ...]) -> PrincipalInfo:
     return PrincipalInfo(id_, "apiKey", title, key_email, key_role)
 
 
-def _info(r: Any) -> PrincipalInfo:
-    if r.kind == "member":
-        return PrincipalInfo(r.id, "member", r.name, r.email, r.role)
-    return PrincipalInfo(r.id, "apiKey", r.title, r.key_email, r.key_role)
+def _by_name(owners: list[PrincipalInfo]) -> list[PrincipalInfo]:
+    owners.sort(key=lambda p: (p.name.lower(), p.id))
+    return owners
 
 
 def principals_info(session: Session, ids: list[str]) -> dict[str, PrincipalInfo]:
@@ -158,9 +157,9 @@ def _owners(session: Session, resource_ids: list[str]) -> dict[str, list[Princip
     """The owners of each resource, sorted by name: one statement."""
     owners: dict[str, list[PrincipalInfo]] = defaultdict(list)
     for r in session.connection().execute(_OWNERS, {"ids": resource_ids}):
-        owners[r.resource_id].append(_info(r))
+        owners[r.resource_id].append(_info(r[1:]))
     for found in owners.values():
-        found.sort(key=lambda p: (p.name.lower(), p.id))
+        _by_name(found)
     return owners
 
 
@@ -283,8 +282,7 @@ def get(session: Session, actor: Actor, kind: str, resource_id: str) -> Resource
         raise NotFound(f"No such {KIND_LABEL[kind]}.")
     first = rows[0]
     width = len(_RESOURCE_COLUMNS)
-    owners = [_info_of(row[width:]) for row in rows if row[width] is not None]
-    owners.sort(key=lambda p: (p.name.lower(), p.id))
+    owners = _by_name([_info(row[width:]) for row in rows if row[width] is not None])
     id_, kind_, name, description, created_at, project_id, data_source_id = first[:width]
     return ResourceView(
         id=id_,
