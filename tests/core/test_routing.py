@@ -1,5 +1,6 @@
 """One worker-thread call per request: deferred dependencies, the endpoint and the end of
-the request's transaction run together, in one thread, off the event loop."""
+the request's transaction run together, in one thread, off the event loop; point reads on
+the event loop where the database allows it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from keyhouse.app import create_app
 from keyhouse.core.config import Settings
 from keyhouse.core.db import Database, SessionDep, after_rollback
 from keyhouse.core.errors import Conflict
-from keyhouse.core.routing import WorkerRoute, in_worker
+from keyhouse.core.routing import WorkerRoute, in_worker, point_read
 
 
 class Probe:
@@ -56,6 +57,14 @@ def admin(name: Who, session: SessionDep) -> str:
 
 
 Admin = Annotated[str, Depends(in_worker(admin))]
+
+
+def reader(session: SessionDep) -> int:
+    CURRENT.saw("reader")
+    return int(session.execute(text("SELECT count(*) FROM probe_notes")).scalar_one())
+
+
+Reader = Annotated[int, Depends(in_worker(reader))]
 OnLoop = Annotated[int, Depends(on_loop)]
 
 
@@ -84,6 +93,23 @@ def probe_app(db: Database, settings: Settings, probe: Probe) -> Iterator[TestCl
         after_rollback(
             session, lambda s: s.execute(text("INSERT INTO probe_notes VALUES ('recorded')"))
         )
+        raise Conflict("refused on purpose", code="probe_refused")
+
+    @router.get("/api/probe/point")
+    @point_read
+    def point(count: Reader, session: SessionDep, loop: OnLoop) -> Any:
+        probe.saw("point")
+        driver = session.connection().connection.dbapi_connection
+        return {"count": count, "loop": loop, "autocommit": getattr(driver, "autocommit", None)}
+
+    @router.get("/api/probe/point-fails")
+    @point_read
+    def point_fails(count: Reader, session: SessionDep, loop: OnLoop) -> Any:
+        def record(s: Any) -> None:
+            probe.saw("recording")
+            s.execute(text("INSERT INTO probe_notes VALUES ('recorded')"))
+
+        after_rollback(session, record)
         raise Conflict("refused on purpose", code="probe_refused")
 
     app = create_app(settings, db)
@@ -207,3 +233,71 @@ def test_sessions_are_closed_after_the_call(probe_app: TestClient, db: Database)
         probe_app.post("/both")
         probe_app.post("/fails")
     assert db.engine.pool.checkedout() == before  # type: ignore[attr-defined]
+
+
+def test_point_reads_run_on_the_event_loop_on_sqlite_only(
+    probe_app: TestClient, probe: Probe, db: Database
+) -> None:
+    assert probe_app.app.state.inline_point_reads is db.is_sqlite  # type: ignore[attr-defined]
+    response = probe_app.get("/api/probe/point")
+    assert response.status_code == 200, response.text
+    assert response.json()["count"] == 0
+    on_loop = probe.threads["point"] == response.json()["loop"]
+    assert on_loop is db.is_sqlite
+    if not db.is_sqlite:  # in a worker thread, with no BEGIN/COMMIT round trips
+        assert response.json()["autocommit"] is True
+    assert probe.threads["reader"] == probe.threads["point"]
+
+
+@pytest.mark.parametrize("inline", [True, False])
+def test_a_point_read_runs_where_the_app_says(
+    probe_app: TestClient, probe: Probe, db: Database, inline: bool
+) -> None:
+    probe_app.app.state.inline_point_reads = inline  # type: ignore[attr-defined]
+    before = db.engine.pool.checkedout()  # type: ignore[attr-defined]
+    response = probe_app.get("/api/probe/point")
+    assert response.status_code == 200, response.text
+    assert (probe.threads["point"] == response.json()["loop"]) is inline
+    assert probe.threads["reader"] == probe.threads["point"]
+    assert probe.calls.count("reader") == 1
+    assert db.engine.pool.checkedout() == before  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("inline", [True, False])
+def test_a_failed_point_read_records_what_must_survive_in_a_worker_thread(
+    probe_app: TestClient, probe: Probe, db: Database, inline: bool
+) -> None:
+    probe_app.app.state.inline_point_reads = inline  # type: ignore[attr-defined]
+    before = db.engine.pool.checkedout()  # type: ignore[attr-defined]
+    response = probe_app.get("/api/probe/point-fails")
+    assert response.status_code == 409
+    assert response.json()["code"] == "probe_refused"
+    assert _notes(db) == ["recorded"]
+    # The record is a write, which may wait for the lock: never on the event loop.
+    assert probe.threads["recording"] != probe.threads["loop"]
+    assert db.engine.pool.checkedout() == before  # type: ignore[attr-defined]
+
+
+def test_only_get_endpoints_can_be_point_reads() -> None:
+    @point_read
+    def endpoint() -> None:
+        return None
+
+    with pytest.raises(TypeError, match="only GET"):
+        WorkerRoute("/x", endpoint, methods=["POST"])
+    assert WorkerRoute("/x", endpoint, methods=["GET"]).methods == {"GET"}
+
+
+def test_the_resource_read_is_a_point_read_and_its_schema_unchanged(
+    settings: Settings, db: Database
+) -> None:
+    app = create_app(settings, db)
+    route = next(
+        r
+        for r in _all_routes(app.routes)
+        if isinstance(r, APIRoute) and r.path.endswith("/{resourceId}") and "GET" in r.methods
+    )
+    assert route.endpoint.__wrapped__.point_read is True  # type: ignore[attr-defined]
+    operation = app.openapi()["paths"][route.path_format]["get"]
+    names = sorted(p["name"] for p in operation["parameters"])
+    assert names == ["kind", "orgId", "resourceId"]

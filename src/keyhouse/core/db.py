@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -18,6 +19,9 @@ from keyhouse.core.prepared import observed
 logger = logging.getLogger(__name__)
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+# A pooled PostgreSQL connection idle for longer is pinged before use (see _ping_if_idle).
+IDLE_PING_SECONDS = 1.0
 
 
 def _lower(value: object) -> object:
@@ -71,13 +75,45 @@ def make_engine(url: str, settings: Settings | None = None) -> Engine:
     max_overflow = settings.db_max_overflow if settings else 10
     # hide_parameters: SQL logging and database errors (which are logged) never show the
     # values, among them CSRF tokens and digests.
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
         hide_parameters=True,
     )
+    _ping_if_idle(engine)
+    return engine
+
+
+def _ping_if_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only if it sat idle (`IDLE_PING_SECONDS`).
+
+    `pool_pre_ping` pings at every checkout: a round trip (and a BEGIN) per request. A
+    connection used a moment ago is known to work; the ones that break unseen are those
+    left idle (a database restart in a quiet hour, an idle timeout on the way). A busy
+    connection broken by a restart fails its request, and SQLAlchemy then replaces every
+    connection of the pool opened before the failure.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_since(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return  # just opened, or just used
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+            dbapi_connection.rollback()  # no transaction left open by the ping
+        except Exception as error:
+            # The pool discards this connection and checks out (or opens) another.
+            raise exc.DisconnectionError() from error
 
 
 class Database:
@@ -90,8 +126,22 @@ class Database:
         write_engine = self.engine.execution_options(keyhouse_write=True)
         self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write = sessionmaker(bind=write_engine, expire_on_commit=False)
+        # Point reads (core/routing.py) on PostgreSQL: each statement in its own implicit
+        # transaction, so no BEGIN and COMMIT round trips. Under READ COMMITTED a
+        # transaction gives each statement its own snapshot anyway, so a read-only unit of
+        # work sees exactly what it would see inside one.
+        self._point = (
+            self._read
+            if self.is_sqlite
+            else sessionmaker(
+                bind=self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+            )
+        )
 
-    def session(self, *, write: bool) -> Session:
+    def session(self, *, write: bool, point_read: bool = False) -> Session:
+        if point_read and not write:
+            return self._point()
         return (self._write if write else self._read)()
 
     @contextmanager
@@ -116,7 +166,8 @@ def after_rollback(session: Session, action: Callable[[Session], object]) -> Non
     session.info.setdefault("after_rollback", []).append(action)
 
 
-def _run_after_rollback(session: Session) -> None:
+def run_after_rollback(session: Session) -> None:
+    """Run the actions `after_rollback` registered, in a new transaction."""
     actions: list[Callable[[Session], object]] = session.info.pop("after_rollback", [])
     if not actions:
         return
@@ -133,7 +184,7 @@ def _run_after_rollback(session: Session) -> None:
 def abandon(session: Session) -> None:
     """End a failed unit of work: roll back, then record what must survive the rollback."""
     session.rollback()
-    _run_after_rollback(session)
+    run_after_rollback(session)
 
 
 async def get_session(request: Request) -> Session:
@@ -145,7 +196,9 @@ async def get_session(request: Request) -> Session:
         # Nothing else would end the transaction: refuse at once rather than lose writes.
         raise RuntimeError(f"{getattr(route, 'path', route)}: sessions need a WorkerRoute")
     db: Database = request.app.state.db
-    return db.session(write=request.method in UNSAFE_METHODS)
+    return db.session(
+        write=request.method in UNSAFE_METHODS, point_read=getattr(route, "point_read", False)
+    )
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -10,6 +10,13 @@ So the dependencies that do I/O are declared with `in_worker(fn)`: on the event 
 FastAPI resolves them to a `Deferred` (no I/O), and `WorkerRoute` resolves those, runs the
 endpoint and ends the request's transaction in a single thread-pool call. The dependency
 functions themselves stay plain sync functions, callable directly (tests, benchmarks).
+
+An endpoint marked `@point_read` skips even that hand-off where the database allows it
+(SQLite: `app.state.inline_point_reads`): its unit of work runs on the event loop. That is
+for reads of a few rows by unique keys that never wait for a lock (in WAL mode SQLite
+readers never do): they take less time than the hand-off itself. Lists, writes and
+anything that may wait stay in the worker thread; so does the recording of what must
+survive a rollback (a write, which may wait).
 """
 
 from __future__ import annotations
@@ -20,11 +27,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi import Request
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from keyhouse.core.db import abandon
+from keyhouse.core.db import abandon, run_after_rollback
 
 
 @dataclass(eq=False, slots=True)
@@ -74,9 +82,21 @@ class _Resolution:
         return self.done[key]
 
 
-def _run(endpoint: Callable[..., Any], arguments: dict[str, Any]) -> Any:
-    """In the worker thread: the deferred dependencies, the endpoint, then commit (or roll
-    back and record what must survive the rollback)."""
+def point_read(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a GET endpoint whose unit of work (dependencies included) reads a few rows by
+    unique keys and never waits for a lock: on SQLite it runs on the event loop; on
+    PostgreSQL its session is in autocommit mode (`core.db.Database.session`)."""
+    endpoint.__dict__["point_read"] = True
+    return endpoint
+
+
+def _run(
+    endpoint: Callable[..., Any],
+    arguments: dict[str, Any],
+    failed: Callable[[Session], None] = abandon,
+) -> Any:
+    """The deferred dependencies, the endpoint, then commit (or `failed`: roll back and
+    record what must survive the rollback)."""
     resolution = _Resolution()
     try:
         values = {name: resolution.value(v) for name, v in arguments.items()}
@@ -87,12 +107,38 @@ def _run(endpoint: Callable[..., Any], arguments: dict[str, Any]) -> Any:
             session.commit()
     except BaseException:
         for session in resolution.sessions:
-            abandon(session)
+            failed(session)
         raise
     finally:
         for session in resolution.sessions:
             session.close()
     return result
+
+
+async def _run_inline(endpoint: Callable[..., Any], arguments: dict[str, Any]) -> Any:
+    """`_run` on the event loop; records that must survive a rollback are written in a
+    worker thread (a write may wait for the lock)."""
+    rolled_back: list[Session] = []
+
+    def failed(session: Session) -> None:
+        session.rollback()  # never waits; the actions it leaves in session.info wait for us
+        rolled_back.append(session)
+
+    try:
+        return _run(endpoint, arguments, failed)
+    except BaseException:
+        pending = [s for s in rolled_back if s.info.get("after_rollback")]
+        if pending:
+            await run_in_threadpool(_record_after_rollback, pending)
+        raise
+
+
+def _record_after_rollback(sessions: list[Session]) -> None:
+    for session in sessions:
+        try:
+            run_after_rollback(session)
+        finally:
+            session.close()
 
 
 class WorkerRoute(APIRoute):
@@ -105,11 +151,37 @@ class WorkerRoute(APIRoute):
         if inspect.iscoroutinefunction(endpoint):
             raise TypeError(f"{endpoint.__name__}: WorkerRoute endpoints are sync functions")
         super().__init__(path, _in_one_call(endpoint), **kwargs)
+        # What `core.db.get_session` reads: a point read's session on PostgreSQL is in
+        # autocommit mode (no BEGIN/COMMIT round trips).
+        self.point_read: bool = getattr(endpoint, "point_read", False)
+        if self.point_read and self.methods != {"GET"}:
+            raise TypeError(f"{endpoint.__name__}: only GET endpoints can be point reads")
+
+
+_REQUEST = "keyhouse_routing_request"
 
 
 def _in_one_call(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    if not getattr(endpoint, "point_read", False):
+
+        @functools.wraps(endpoint)
+        async def call(**arguments: Any) -> Any:
+            return await run_in_threadpool(_run, endpoint, arguments)
+
+        return call
+
     @functools.wraps(endpoint)
-    async def call(**arguments: Any) -> Any:
+    async def call_point_read(**arguments: Any) -> Any:
+        request: Request = arguments.pop(_REQUEST)
+        if getattr(request.app.state, "inline_point_reads", False):
+            return await _run_inline(endpoint, arguments)
         return await run_in_threadpool(_run, endpoint, arguments)
 
-    return call
+    # The wrapper also asks FastAPI for the request (to learn the database's kind); the
+    # endpoint's own parameters keep their annotations, read from the endpoint's module.
+    signature = inspect.signature(endpoint)
+    extra = inspect.Parameter(_REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request)
+    call_point_read.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), extra]
+    )
+    return call_point_read

@@ -8,7 +8,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from keyhouse.auth.dependencies import CurrentPrincipal
 from keyhouse.core.db import SessionDep
 from keyhouse.core.http import ListParamsDep, client_address, problems
-from keyhouse.core.routing import WorkerRoute
+from keyhouse.core.routing import WorkerRoute, point_read
 from keyhouse.core.schemas import PageOut
 from keyhouse.resources import service
 from keyhouse.resources.schemas import (
@@ -79,6 +79,7 @@ def create_resource(
 
 
 @router.get(ONE, response_model=ResourceOut)
+@point_read
 def get_resource(
     principal: CurrentPrincipal, session: SessionDep, kind: Kind, resource_id: ResourceId
 ) -> object:

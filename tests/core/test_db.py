@@ -1,0 +1,81 @@
+"""The engine's connection handling: point-read sessions, and pings of idle connections."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from keyhouse.core import db as db_module
+from keyhouse.core.db import Database
+
+
+def _autocommit(session: object) -> bool:
+    connection = session.connection().connection.dbapi_connection  # type: ignore[attr-defined]
+    return bool(connection.autocommit)
+
+
+def test_point_read_sessions_need_no_transaction_on_postgresql(db: Database) -> None:
+    if db.is_sqlite:
+        pytest.skip("SQLite point reads run on the event loop instead (core/routing.py)")
+    point = db.session(write=False, point_read=True)
+    try:
+        assert _autocommit(point)
+        point.execute(text("SELECT 1"))
+        # Nothing is open on the server: no BEGIN was sent, so no COMMIT is needed.
+        status = point.connection().connection.dbapi_connection.info.transaction_status
+        assert status.name == "IDLE"
+        point.commit()
+    finally:
+        point.close()
+    # The connection went back to the pool as it came: the next session is transactional.
+    for write in (False, True):
+        with db.transaction(write=write) as session:
+            assert not _autocommit(session)
+    # A write is never a point read.
+    session = db.session(write=True, point_read=True)
+    try:
+        assert not _autocommit(session)
+    finally:
+        session.close()
+
+
+def _terminate(url: str, pid: int) -> None:
+    killer = create_engine(url, poolclass=None)
+    try:
+        with killer.begin() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        killer.dispose()
+
+
+def _pooled_backend(db: Database) -> int:
+    with db.engine.connect() as conn:
+        return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def test_an_idle_connection_that_broke_is_replaced_before_use(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db.is_sqlite:
+        pytest.skip("a PostgreSQL pool")
+    db.engine.dispose()  # one connection in the pool: the one killed below
+    _terminate(db.url, _pooled_backend(db))
+    monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 0.0)  # it counts as idle
+    assert db.engine.pool.checkedin() == 1  # type: ignore[attr-defined]
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_a_busy_connection_is_not_pinged(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    if db.is_sqlite:
+        pytest.skip("a PostgreSQL pool")
+    db.engine.dispose()
+    _terminate(db.url, _pooled_backend(db))
+    monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 3600.0)  # used a moment ago
+    # No round trip was spent on checking it, so its first statement finds it broken...
+    with pytest.raises(OperationalError), db.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    # ...and the pool replaced it.
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT 1")).scalar_one() == 1
