@@ -175,7 +175,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.db = db or Database(settings.resolved_database_url(), settings)
     # SQLite reads in WAL mode never wait, and a point read takes less than a thread
     # hand-off; a PostgreSQL statement is a network round trip (core/routing.py).
-    app.state.inline_point_reads = app.state.db.is_sqlite
+    app.state.inline_point_reads = app.state.db.readers_never_wait()
     # Each worker's API key usage counts, flushed every few seconds and at shutdown.
     app.state.background = [usage.flusher(app)]
     if settings.webhook_worker:

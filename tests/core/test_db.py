@@ -79,3 +79,15 @@ def test_a_busy_connection_is_not_pinged(db: Database, monkeypatch: pytest.Monke
     # ...and the pool replaced it.
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_only_sqlite_in_wal_mode_has_readers_that_never_wait(db: Database) -> None:
+    assert db.readers_never_wait() is db.is_sqlite
+    if not db.is_sqlite:
+        return
+    # An in-memory database cannot be in WAL mode: its reads may wait, so none run inline.
+    memory = Database("sqlite://")
+    try:
+        assert memory.readers_never_wait() is False
+    finally:
+        memory.dispose()

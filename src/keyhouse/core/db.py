@@ -139,6 +139,15 @@ class Database:
             )
         )
 
+    def readers_never_wait(self) -> bool:
+        """Whether a read can never wait for a writer: SQLite in WAL mode (which the connect
+        hook asks for, but a file system without shared memory refuses)."""
+        if not self.is_sqlite:
+            return False
+        with self.engine.connect() as conn:
+            mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+        return str(mode).lower() == "wal"
+
     def session(self, *, write: bool, point_read: bool = False) -> Session:
         if point_read and not write:
             return self._point()
