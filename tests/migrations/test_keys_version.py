@@ -8,9 +8,7 @@ last-use stamp, which verification writes without touching the organization row.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,31 +18,10 @@ from sqlalchemy import Connection, delete, select, text, update
 from keyhouse.core.db import Database
 from keyhouse.core.migrate import alembic_config, upgrade
 from keyhouse.models import ApiKey, Organization
-from tests.conftest import POSTGRES_URL
 from tests.factories import World, make_key
 
 TRIGGERS = {"api_keys_inserted", "api_keys_deleted", "api_keys_updated"}
 VOLATILE = {"last_used_at", "last_used_address"}  # the verification path's stamp
-
-
-@pytest.fixture
-def empty_url(engine_name: str, tmp_path: Path) -> Iterator[str]:
-    """A database with nothing in it: a new SQLite file, or a PostgreSQL schema of its own."""
-    if engine_name == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    assert POSTGRES_URL
-    schema = f"migrations_{uuid.uuid4().hex[:8]}"
-    admin = Database(POSTGRES_URL)
-    with admin.engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _downgrade(db: Database, revision: str) -> None:
