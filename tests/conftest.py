@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,6 +37,23 @@ os.environ.setdefault("KEYHOUSE_WEBHOOK_WORKER", "false")
 
 POSTGRES_URL = os.environ.get("KEYHOUSE_TEST_POSTGRES_URL")
 ENGINES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+@contextmanager
+def scratch_schema(prefix: str) -> Iterator[str]:
+    """The test server's URL with its search_path set to a new, empty schema (dropped after)."""
+    assert POSTGRES_URL
+    schema = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = Database(POSTGRES_URL)
+    with admin.engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session", params=ENGINES)

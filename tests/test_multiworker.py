@@ -26,7 +26,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from keyhouse.api_keys import service as keys
 from keyhouse.auth.principal import Principal as Actor
@@ -35,8 +34,8 @@ from keyhouse.core.db import Database
 from keyhouse.core.migrate import upgrade
 from keyhouse.members import service as members
 from keyhouse.organizations import service as orgs
+from tests.conftest import POSTGRES_URL, scratch_schema
 
-POSTGRES_URL = os.environ.get("KEYHOUSE_TEST_POSTGRES_URL")
 PASSWORD = "multi-worker-password"
 MAX_ATTEMPTS = 400  # connections tried before giving up on seeing both workers
 DEADLINE_SECONDS = 120
@@ -93,17 +92,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     if not POSTGRES_URL:
         pytest.skip("KEYHOUSE_TEST_POSTGRES_URL is not set")
-    schema = f"multiworker_{uuid.uuid4().hex[:8]}"
-    admin = Database(POSTGRES_URL)
-    with admin.engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema("multiworker") as url:
+        yield url
 
 
 class Server:
