@@ -149,6 +149,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     threads = settings.threads(sqlite=app.state.db.is_sqlite)
     to_thread.current_default_thread_limiter().total_tokens = threads
+    # SQLite reads in WAL mode never wait, and a point read takes less than a thread
+    # hand-off: those run on the event loop. A PostgreSQL statement is a network round trip
+    # (core/routing.py). Until this runs (an app without its lifespan), none do.
+    app.state.inline_point_reads = app.state.db.readers_never_wait()
     try:
         for service in app.state.background:
             service.start()
@@ -173,9 +177,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.settings = settings
     app.state.db = db or Database(settings.resolved_database_url(), settings)
-    # SQLite reads in WAL mode never wait, and a point read takes less than a thread
-    # hand-off; a PostgreSQL statement is a network round trip (core/routing.py).
-    app.state.inline_point_reads = app.state.db.readers_never_wait()
     # Each worker's API key usage counts, flushed every few seconds and at shutdown.
     app.state.background = [usage.flusher(app)]
     if settings.webhook_worker:
