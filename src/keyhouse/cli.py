@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from keyhouse.auth.principal import Principal as Actor
@@ -39,6 +40,7 @@ DeleteResourcesOpt = Annotated[
     bool, typer.Option("--delete-resources", help="Delete what is solely owned instead")
 ]
 T = TypeVar("T")
+ModelT = TypeVar("ModelT", bound="BaseModel")
 
 
 def _database() -> Database:
@@ -65,6 +67,20 @@ def _emit(as_json: bool, data: Any, text: str | Callable[[], str]) -> None:
         typer.echo(json.dumps(data, indent=2, default=str))
     else:
         typer.echo(text() if callable(text) else text)
+
+
+def _validated(schema: type[ModelT], data: dict[str, object]) -> ModelT:
+    """`data` checked by the API's own schema; each error printed as `error: field: rule`
+    and exit code 2, as the API would answer 422."""
+    from pydantic import ValidationError
+
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            message = err["msg"].removeprefix("Value error, ")
+            typer.echo(f"error: {err['loc'][-1]}: {message}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _admin_actor(session: Session, org_id: str, email: str) -> Actor:
@@ -244,20 +260,11 @@ def keys_create(
     as_json: JsonOpt = False,
 ) -> None:
     """Create an API key and print its secret (shown this once)."""
-    from pydantic import ValidationError
-
     from keyhouse.api_keys import service as keys
     from keyhouse.api_keys.schemas import KeyCreate
     from keyhouse.organizations import service as orgs
 
-    try:
-        body = KeyCreate.model_validate({"title": title, "expirationDate": expires, "role": role})
-    except ValidationError as exc:
-        for err in exc.errors():
-            typer.echo(
-                f"error: {err['loc'][-1]}: {err['msg'].removeprefix('Value error, ')}", err=True
-            )
-        raise typer.Exit(2) from None
+    body = _validated(KeyCreate, {"title": title, "expirationDate": expires, "role": role})
     settings = get_settings()
     with _unit() as session:
         organization = orgs.find_organization(session, org)
@@ -301,19 +308,11 @@ def keys_roll(
     as_json: JsonOpt = False,
 ) -> None:
     """Give a key a new secret (printed once); same id, role, permissions and resources."""
-    from pydantic import ValidationError
-
     from keyhouse.api_keys import service as keys
     from keyhouse.api_keys.schemas import KeyRoll
     from keyhouse.organizations import service as orgs
 
-    try:
-        body = KeyRoll.model_validate({"overlapHours": overlap_hours, "expirationDate": expires})
-    except ValidationError as exc:
-        for err in exc.errors():
-            message = err["msg"].removeprefix("Value error, ")
-            typer.echo(f"error: {err['loc'][-1]}: {message}", err=True)
-        raise typer.Exit(2) from None
+    body = _validated(KeyRoll, {"overlapHours": overlap_hours, "expirationDate": expires})
     settings = get_settings()
     with _unit() as session:
         organization = orgs.find_organization(session, org)

@@ -9,12 +9,13 @@ which count everything afresh. A change that does not replace the organization's
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, event, select, update
+from sqlalchemy.orm import Session
 
 from keyhouse.api_keys import service as keys_service
 from keyhouse.core import clock
@@ -393,6 +394,23 @@ def test_a_remembered_total_is_not_counted_again(
         assert found == reference(world.db, org, query)
 
 
+def _create_viewer(
+    session: Session, world: World, org: str, title: str, expires: date = date(2030, 7, 1)
+) -> None:
+    """A viewer key created by the organization's administrator, in `session`."""
+    keys_service.create(
+        session,
+        org,
+        title=title,
+        expiration_date=expires.isoformat(),
+        role="viewer",
+        creator=actor_of(world.org, world.admin),
+        max_lifetime_days=730,
+        email_domain="keys.test",
+        client=None,
+    )
+
+
 def test_another_worker_change_is_seen_at_once(
     world: World, keyring: dict[str, str], db: Database
 ) -> None:
@@ -409,17 +427,7 @@ def test_another_worker_change_is_seen_at_once(
             )
         # The other worker creates a key, then deletes one.
         with other.transaction() as s:
-            keys_service.create(
-                s,
-                org,
-                title="deploy-elsewhere",
-                expiration_date=(clock.today() + timedelta(days=2)).isoformat(),
-                role="viewer",
-                creator=actor_of(world.org, world.admin),
-                max_lifetime_days=730,
-                email_domain="keys.test",
-                client=None,
-            )
+            _create_viewer(s, world, org, "deploy-elsewhere", clock.today() + timedelta(days=2))
         for q in queries:
             assert listed(db, org, q, mine) == reference(db, org, q)
         with other.transaction() as s:
@@ -447,17 +455,7 @@ def test_a_change_rolled_back_leaves_no_usable_size(world: World, keyring: dict[
     alpha = _query("title", ["title:contains:alpha"], 0)
     session = world.db.session(write=True)
     try:
-        keys_service.create(
-            session,
-            org,
-            title="alpha",
-            expiration_date="2030-07-01",
-            role="viewer",
-            creator=actor_of(world.org, world.admin),
-            max_lifetime_days=730,
-            email_domain="keys.test",
-            client=None,
-        )
+        _create_viewer(session, world, org, "alpha")
         page = keys_service.list_keys(session, org, alpha, sizes=sizes)
         assert page.total == 1
         session.rollback()
@@ -483,17 +481,7 @@ def test_a_change_committed_while_a_list_is_read(
         if "keys_version" in statement and "expiry_warning_days" in statement and not done:
             done.append(True)
             with writer.transaction() as s:
-                keys_service.create(
-                    s,
-                    org,
-                    title="deploy-racer",
-                    expiration_date="2030-07-01",
-                    role="viewer",
-                    creator=actor_of(world.org, world.admin),
-                    max_lifetime_days=730,
-                    email_domain="keys.test",
-                    client=None,
-                )
+                _create_viewer(s, world, org, "deploy-racer")
 
     event.listen(db.engine, "after_cursor_execute", commit_a_change)
     try:
