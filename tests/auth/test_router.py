@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from keyhouse.auth import keys
+from keyhouse.core.db import Database
 from tests.factories import PASSWORD, World, create_resource, key_client, login, make_key
 
 LOGIN = "/api/v1/auth/login"
@@ -380,6 +381,28 @@ def test_last_used_is_written_at_most_once_a_minute(
     frozen_clock.set(start + timedelta(seconds=300))
     assert kc.get(_projects(world.other.id)).status_code == 404
     assert last_used() == start + timedelta(seconds=125)
+
+
+def test_a_point_read_records_the_use_in_its_own_session_on_postgresql(
+    frozen_clock, app, client: TestClient, world: World, db: Database, monkeypatch
+) -> None:
+    key_id, secret = make_key(world)
+    admin = login(client, world.admin.email)
+    kc = key_client(app, secret)
+    project = kc.post(_projects(world.org.id), json={"name": "Stamped"}).json()
+    start = frozen_clock.at
+    frozen_clock.set(start + timedelta(seconds=61))
+    if not db.is_sqlite:
+        # A PostgreSQL point read autocommits each statement: the stamp is one of them, not
+        # a side transaction on a second connection.
+        def no_side_transaction(*_: object, **__: object) -> None:
+            raise AssertionError("a side transaction was opened")
+
+        monkeypatch.setattr(db, "transaction", no_side_transaction)
+    assert kc.get(f"{_projects(world.org.id)}/{project['id']}").status_code == 200
+    monkeypatch.undo()
+    got = admin.get(_keys_url(world, key_id)).json()["lastUsedDate"]
+    assert _instant(got) == start + timedelta(seconds=61)
 
 
 def test_deleted_key_is_refused_on_the_very_next_request(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from keyhouse.core import db as db_module
@@ -28,7 +28,9 @@ def test_point_read_sessions_need_no_transaction_on_postgresql(db: Database) -> 
         point.commit()
     finally:
         point.close()
-    # The connection went back to the pool as it came: the next session is transactional.
+    # Point reads have a pool of their own, always in autocommit; every other session is
+    # transactional.
+    assert point.get_bind() is db.autocommit_engine
     for write in (False, True):
         with db.transaction(write=write) as session:
             assert not _autocommit(session)
@@ -49,35 +51,44 @@ def _terminate(url: str, pid: int) -> None:
         killer.dispose()
 
 
-def _pooled_backend(db: Database) -> int:
-    with db.engine.connect() as conn:
+def _pooled_backend(engine: Engine) -> int:
+    with engine.connect() as conn:
         return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
 
 
-def test_an_idle_connection_that_broke_is_replaced_before_use(
-    db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _pools(db: Database) -> list[Engine]:
     if db.is_sqlite:
         pytest.skip("a PostgreSQL pool")
-    db.engine.dispose()  # one connection in the pool: the one killed below
-    _terminate(db.url, _pooled_backend(db))
+    assert db.autocommit_engine is not None
+    return [db.engine, db.autocommit_engine]
+
+
+@pytest.mark.parametrize("pool", [0, 1], ids=["transactions", "point reads"])
+def test_an_idle_connection_that_broke_is_replaced_before_use(
+    db: Database, monkeypatch: pytest.MonkeyPatch, pool: int
+) -> None:
+    engine = _pools(db)[pool]
+    engine.dispose()  # one connection in the pool: the one killed below
+    _terminate(db.url, _pooled_backend(engine))
     monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 0.0)  # it counts as idle
-    assert db.engine.pool.checkedin() == 1  # type: ignore[attr-defined]
-    with db.engine.connect() as conn:
+    assert engine.pool.checkedin() == 1  # type: ignore[attr-defined]
+    with engine.connect() as conn:
         assert conn.execute(text("SELECT 1")).scalar_one() == 1
 
 
-def test_a_busy_connection_is_not_pinged(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    if db.is_sqlite:
-        pytest.skip("a PostgreSQL pool")
-    db.engine.dispose()
-    _terminate(db.url, _pooled_backend(db))
+@pytest.mark.parametrize("pool", [0, 1], ids=["transactions", "point reads"])
+def test_a_busy_connection_is_not_pinged(
+    db: Database, monkeypatch: pytest.MonkeyPatch, pool: int
+) -> None:
+    engine = _pools(db)[pool]
+    engine.dispose()
+    _terminate(db.url, _pooled_backend(engine))
     monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 3600.0)  # used a moment ago
     # No round trip was spent on checking it, so its first statement finds it broken...
-    with pytest.raises(OperationalError), db.engine.connect() as conn:
+    with pytest.raises(OperationalError), engine.connect() as conn:
         conn.execute(text("SELECT 1"))
     # ...and the pool replaced it.
-    with db.engine.connect() as conn:
+    with engine.connect() as conn:
         assert conn.execute(text("SELECT 1")).scalar_one() == 1
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -14,7 +15,13 @@ from keyhouse.auth import api_key_auth
 from keyhouse.auth import service as sessions
 from keyhouse.auth.api_key_auth import KeyRefused, VerifiedKey
 from keyhouse.auth.principal import Principal
-from keyhouse.core.db import UNSAFE_METHODS, Database, SessionDep, after_rollback
+from keyhouse.core.db import (
+    UNSAFE_METHODS,
+    Database,
+    SessionDep,
+    after_rollback,
+    autocommits,
+)
 from keyhouse.core.errors import (
     BadRequest,
     Forbidden,
@@ -150,12 +157,13 @@ def _record_use(request: Request, session: SessionDep, key_id: str, address: str
         api_key_auth.touch(session, key_id, address)
         return
     # Reads stay reads: the bookkeeping write is its own short transaction, best effort.
+    # A PostgreSQL point read's statements are each one already, and on the event loop they
+    # must go through its (awaiting) connection.
     db: Database = request.app.state.db
-    try:
-        with db.transaction(write=True) as side:
-            api_key_auth.touch(side, key_id, address)
-    except Exception:  # noqa: S110 - losing one last-used stamp must not fail the call
-        pass
+    side = nullcontext(session) if autocommits(session) else db.transaction(write=True)
+    # Losing one last-used stamp must not fail the call.
+    with suppress(Exception), side as writer:
+        api_key_auth.touch(writer, key_id, address)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(in_worker(current_principal))]

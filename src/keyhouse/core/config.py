@@ -36,7 +36,8 @@ class Settings(BaseSettings):
     # (threads overlap network round trips; a distant database may want more).
     worker_threads: int | None = Field(default=None, ge=1, le=1000)
     # Connections kept per server process; default: one per worker thread and two for the
-    # background threads, so no request ever waits for, or opens, a connection.
+    # background threads, so no request ever waits for, or opens, a connection. (PostgreSQL
+    # point reads have a pool of their own besides: one per worker thread; core/db.py.)
     db_pool_size: int | None = Field(default=None, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
 
