@@ -156,9 +156,8 @@ def _record_use(request: Request, session: SessionDep, key_id: str, address: str
         # This transaction already holds the write lock; a second one would wait on it.
         api_key_auth.touch(session, key_id, address)
         return
-    # Reads stay reads: the bookkeeping write is its own short transaction, best effort.
-    # A PostgreSQL point read's statements are each one already, and on the event loop they
-    # must go through its (awaiting) connection.
+    # Reads stay reads: the bookkeeping write is its own short transaction, best effort. (A
+    # PostgreSQL point read's statements each commit on their own: the stamp is one more.)
     db: Database = request.app.state.db
     side = nullcontext(session) if autocommits(session) else db.transaction(write=True)
     # Losing one last-used stamp must not fail the call.

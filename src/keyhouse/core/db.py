@@ -71,18 +71,9 @@ def make_engine(url: str, settings: Settings | None = None) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    pool_size = settings.pool_size(sqlite=False) if settings else 5
-    max_overflow = settings.db_max_overflow if settings else 10
-    # hide_parameters: SQL logging and database errors (which are logged) never show the
-    # values, among them CSRF tokens and digests.
-    engine = create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=max_overflow,
-        hide_parameters=True,
+    return _postgresql_engine(
+        url, settings, pool_size=settings.pool_size(sqlite=False) if settings else 5
     )
-    _ping_if_idle(engine)
-    return engine
 
 
 def make_autocommit_engine(url: str, settings: Settings | None = None) -> Engine:
@@ -92,15 +83,27 @@ def make_autocommit_engine(url: str, settings: Settings | None = None) -> Engine
     (an `isolation_level` execution option) costs about 20 µs a request, more than a third
     of what the session itself costs; and a rollback at checkin has nothing to undo.
     """
-    threads = settings.threads(sqlite=False) if settings else 4
-    engine = create_engine(
+    return _postgresql_engine(
         url,
+        settings,
         # At most one point read per worker thread at a time.
-        pool_size=threads,
-        max_overflow=settings.db_max_overflow if settings else 10,
-        hide_parameters=True,
+        pool_size=settings.threads(sqlite=False) if settings else 4,
         isolation_level="AUTOCOMMIT",
         skip_autocommit_rollback=True,
+    )
+
+
+def _postgresql_engine(
+    url: str, settings: Settings | None, *, pool_size: int, **options: Any
+) -> Engine:
+    # hide_parameters: SQL logging and database errors (which are logged) never show the
+    # values, among them CSRF tokens and digests.
+    engine = create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=settings.db_max_overflow if settings else 10,
+        hide_parameters=True,
+        **options,
     )
     _ping_if_idle(engine)
     return engine
