@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -157,10 +158,27 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         for service in app.state.background:
             service.start()
             started.append(service)
+        _freeze_startup_heap()
         yield
     finally:
+        gc.unfreeze()
         for service in reversed(started):
             await asyncio.to_thread(service.stop)
+
+
+def _freeze_startup_heap() -> None:
+    """Take what start-up made (modules, the app, its routes and models: objects that live
+    as long as the process) out of the cyclic garbage collector's sight.
+
+    A full collection walks every tracked object, and the process holds a few hundred
+    thousand after imports: each one stopped every request for 50–70 ms, a couple of times
+    a minute under load (the PostgreSQL GET's p99 was 30–54 ms against a p50 of 10 ms).
+    Frozen, they are skipped: full collections then take ~2 ms (docs/performance.md).
+    The lifespan unfreezes them at shutdown, so an app stopped in a longer-lived process
+    (the tests) leaves nothing uncollectable behind.
+    """
+    gc.collect()  # start-up's own garbage is not frozen with the rest
+    gc.freeze()
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
