@@ -174,10 +174,10 @@ def _freeze_startup_heap() -> None:
     thousand after imports: each one stopped every request for 50–70 ms, a couple of times
     a minute under load (the PostgreSQL GET's p99 was 30–54 ms against a p50 of 10 ms).
     Frozen, they are skipped: full collections then take ~2 ms (docs/performance.md).
-    The lifespan unfreezes them at shutdown, so an app stopped in a longer-lived process
-    (the tests) leaves nothing uncollectable behind.
+    No collection first: start-up leaves no garbage (one run right after it found none)
+    and would cost ~25 ms. The lifespan unfreezes them at shutdown, so an app stopped in a
+    longer-lived process (the tests) leaves nothing uncollectable behind.
     """
-    gc.collect()  # start-up's own garbage is not frozen with the rest
     gc.freeze()
 
 
